@@ -1,0 +1,128 @@
+/**
+ * buildApp(): the Fastify application with every route module and the one error handler. It does
+ * not listen; main.ts does, and tests call it directly.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { authRoutes } from './auth/routes.ts';
+import type { AuthService } from './auth/service.ts';
+import { catalogRoutes } from './catalog/routes.ts';
+import type { Ingest } from './collector/ingest.ts';
+import { collectorRoutes } from './collector/routes.ts';
+import type { EventWriter } from './collector/writer.ts';
+import type { Config } from './config.ts';
+import { AppError } from './errors.ts';
+import { eventRoutes } from './events/routes.ts';
+import { docsRoutes } from './http/docs.ts';
+import type { Logger } from './logger.ts';
+import type { Store } from './storage/types.ts';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  store: Store;
+  auth: AuthService;
+  writer: EventWriter;
+  ingest: Ingest;
+  now: () => number;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  /** Stops taking requests (503), waits for those in flight and for pending writes, then closes. */
+  drain(graceMs: number): Promise<void>;
+}
+
+function toAppError(err: FastifyError): AppError {
+  if (err instanceof AppError) return err;
+  if (err.validation) return new AppError('validation_failed', `${err.message}.`);
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 'The body is larger than the limit of this route (1 MiB for the collector).');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 'Send application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_body', `The body is not valid JSON: ${err.message}`);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('bad_request', err.message);
+  return new AppError('internal');
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const fastify: FastifyInstance = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    trustProxy: config.trustProxy,
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: false,
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+  });
+
+  let draining = false;
+  let inFlight = 0;
+  fastify.addHook('onRequest', async (_req, reply) => {
+    if (draining) {
+      reply.header('Connection', 'close');
+      throw new AppError('shutting_down', 'The server is shutting down; retry in a moment.', { retryAfter: 5 });
+    }
+    inFlight++;
+    (reply as unknown as { __counted: boolean }).__counted = true;
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    if ((reply as unknown as { __counted?: boolean }).__counted) inFlight--;
+    // Logged without the query string: it may hold a write key or an export UID.
+    if (reply.statusCode >= 500) req.log.warn({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'request failed');
+    else req.log.debug({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  fastify.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toAppError(err);
+    if (e.status >= 500 && e.code === 'internal') req.log.error({ err }, 'unhandled error');
+    if (e.extra.retryAfter) reply.header('Retry-After', String(e.extra.retryAfter));
+    for (const [k, v] of Object.entries(e.extra.headers ?? {})) reply.header(k, v);
+    return reply.code(e.status).send(e.body());
+  });
+  fastify.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(new AppError('not_found', `No route ${req.method} ${req.url.split('?')[0]}; see /api/v1/docs.`).body()),
+  );
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Reelstat API', version: '1', description: 'Self-hosted video analytics: collector, catalog, stats, exports and vendor-compatible dialects.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  fastify.get('/healthz', { schema: { summary: 'Answers 200 when the server can take writes', tags: ['health'] } }, async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    try {
+      if (!deps.writer.healthy) throw new Error('last commit failed');
+      await deps.store.checkWritable();
+      return { status: 'ok', engine: deps.store.engine, queuedEvents: deps.writer.queuedEvents };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', error: { code: 'storage_unavailable', message: 'The store cannot take writes.' } });
+    }
+  });
+
+  await fastify.register(collectorRoutes, deps);
+  await fastify.register(authRoutes, deps);
+  await fastify.register(catalogRoutes, deps);
+  await fastify.register(eventRoutes, deps);
+  await fastify.register(docsRoutes);
+  await fastify.ready();
+
+  return {
+    fastify,
+    async drain(graceMs) {
+      draining = true;
+      const until = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await deps.writer.drain();
+      await fastify.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/** The admin bootstrap and an account's own credentials. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { bearer, requireToken } from '../http/auth.ts';
+import type { CredentialKind, Store } from '../storage/types.ts';
+import { safeEqual } from './secrets.ts';
+import type { AuthService } from './service.ts';
+
+const Credential = Type.Object({
+  id: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  prefix: Type.String({ description: 'First characters of the secret, to recognise it' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  clientId: Type.Optional(Type.String()),
+});
+/** The optional {"name"} body of credential creation (the body itself may be absent). */
+function optionalName(body: unknown): string | null {
+  if (body === undefined || body === null || body === '') return null;
+  const name = (body as { name?: unknown }).name;
+  if (typeof body !== 'object' || (name !== undefined && (typeof name !== 'string' || name.length < 1 || name.length > 200))) {
+    throw new AppError('validation_failed', 'name: expected a string of 1 to 200 characters, or no body at all.');
+  }
+  return (name as string | undefined) ?? null;
+}
+const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const Email = Type.String({ format: 'email', maxLength: 320 });
+const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters' });
+
+const KINDS: Array<{ path: string; kind: CredentialKind; label: string; field: string }> = [
+  { path: 'tokens', kind: 'api_token', label: 'API token', field: 'token' },
+  { path: 'write-keys', kind: 'write_key', label: 'write key', field: 'writeKey' },
+  { path: 'oauth-clients', kind: 'oauth_client', label: 'OAuth client', field: 'client_secret' },
+];
+
+export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<Config>; auth: AuthService; store: Store }): Promise<void> {
+  const { auth, config, store } = deps;
+
+  app.post('/api/v1/admin/accounts', {
+    schema: {
+      summary: 'Create an account (admin)',
+      description: 'Needs Authorization: Bearer $REELSTAT_ADMIN_TOKEN. Answers the new account with its credentials, shown only this once.',
+      tags: ['admin'],
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Email, password: Password }),
+    },
+  }, async (req, reply) => {
+    if (!config.adminToken) throw new AppError('not_found', 'The admin API is off; start the server with REELSTAT_ADMIN_TOKEN set to enable it.');
+    auth.failures.check(req.ip);
+    const token = bearer(req);
+    if (!token || !safeEqual(token, config.adminToken)) {
+      auth.failures.fail(req.ip);
+      throw new AppError('unauthorized', 'Send the admin token as "Authorization: Bearer $REELSTAT_ADMIN_TOKEN".');
+    }
+    const body = req.body as { name: string; email: string; password: string };
+    return reply.code(201).send(await auth.createAccount(body));
+  });
+
+  app.get('/api/v1/account', {
+    schema: { summary: 'The account of the token', tags: ['account'] },
+  }, async (req) => {
+    const p = await requireToken(req, auth);
+    const a = (await store.accounts.get(p.accountId))!;
+    const users = await store.users.list(p.accountId);
+    return {
+      id: a.id, name: a.name, createdAt: new Date(a.createdAt).toISOString(), exportUidEnabled: a.uidEnabled,
+      rawRetentionDays: a.rawRetentionDays, users: users.map((u) => ({ email: u.email })),
+    };
+  });
+
+  for (const { path, kind, label, field } of KINDS) {
+    app.get(`/api/v1/${path}`, {
+      schema: { summary: `List ${label}s`, tags: ['account'], response: { 200: Type.Object({ data: Type.Array(Credential) }) } },
+    }, async (req) => ({ data: await auth.listCredentials((await requireToken(req, auth)).accountId, kind) }));
+
+    app.post(`/api/v1/${path}`, {
+      schema: {
+        summary: `Create a ${label} (its secret is shown only in this answer)`, tags: ['account'],
+        description: 'Optional JSON body {"name": "…"} (1–200 characters).',
+      },
+    }, async (req, reply) => {
+      const p = await requireToken(req, auth);
+      const made = await auth.createCredential(p.accountId, kind, optionalName(req.body));
+      const out: Record<string, unknown> = { ...made.view, [field]: made.secret };
+      if (made.clientId) out.client_id = made.clientId;
+      return reply.code(201).send(out);
+    });
+
+    app.delete(`/api/v1/${path}/:id`, {
+      schema: { summary: `Revoke a ${label}`, tags: ['account'], params: IdParam },
+    }, async (req, reply) => {
+      const p = await requireToken(req, auth);
+      await auth.revokeCredential(p.accountId, kind, (req.params as { id: string }).id);
+      return reply.code(204).send();
+    });
+  }
+
+  app.post('/api/v1/export-uid', {
+    schema: { summary: 'Rotate the export UID (the old one stops working); enables it when disabled', tags: ['account'] },
+  }, async (req, reply) => {
+    const p = await requireToken(req, auth);
+    return reply.code(201).send({ uid: await auth.rotateUid(p.accountId) });
+  });
+
+  app.delete('/api/v1/export-uid', {
+    schema: { summary: 'Disable the export UID (Cincopa-compatible CSV) until rotated again', tags: ['account'] },
+  }, async (req, reply) => {
+    await auth.disableUid((await requireToken(req, auth)).accountId);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/v1/account/users', {
+    schema: { summary: 'Add a dashboard user to the account', tags: ['account'], body: Type.Object({ email: Email, password: Password }) },
+  }, async (req, reply) => {
+    const p = await requireToken(req, auth);
+    const { email, password } = req.body as { email: string; password: string };
+    return reply.code(201).send(await auth.createUser(p.accountId, email, password));
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The ingest steps: validate → enrich → fingerprint → group commit. Each rejected event is a value
+ * with its index and reason; the valid ones are stored even when others are refused.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/service.ts';
+import type { DeviceType, Enrichment, StoredEvent } from '../events/types.ts';
+import { validateEvent } from '../events/validate.ts';
+import { fingerprint } from './dedupe.ts';
+import { UnparsableLine } from './parse.ts';
+import type { EventWriter, WriteResult } from './writer.ts';
+
+export interface Enricher {
+  enrich(input: { ip: string | null; userAgent: string | null; url: string | null }): Enrichment & { deviceType: DeviceType };
+}
+
+export interface Rejection {
+  index: number;
+  field: string;
+  error: string;
+}
+
+export interface IngestResult extends WriteResult {
+  rejected: Rejection[];
+}
+
+export interface IngestRequest {
+  principal: Principal;
+  items: unknown[];
+  /** The connection's address and user agent, used unless an API token gave them on the event. */
+  ip: string | null;
+  userAgent: string | null;
+  retentionDays: number;
+}
+
+export function createIngest(deps: { writer: EventWriter; enricher: Enricher; now: () => number }) {
+  return async function ingest(req: IngestRequest): Promise<IngestResult> {
+    const now = deps.now();
+    const trusted = req.principal.via === 'api_token';
+    const rejected: Rejection[] = [];
+    const events: StoredEvent[] = [];
+    req.items.forEach((item, index) => {
+      if (item instanceof UnparsableLine) {
+        rejected.push({ index, field: '(line)', error: item.reason });
+        return;
+      }
+      const v = validateEvent(item, { now, retentionDays: req.retentionDays, trusted });
+      if (!v.ok) {
+        rejected.push({ index, field: v.field, error: v.error });
+        return;
+      }
+      const e = v.event;
+      const enr = deps.enricher.enrich({ ip: e.ip ?? req.ip, userAgent: e.userAgent ?? req.userAgent, url: e.url });
+      const clientId = e.id !== null;
+      const id = e.id ?? randomUUID();
+      events.push({
+        ...e,
+        ...enr,
+        deviceType: e.deviceType ?? enr.deviceType,
+        accountId: req.principal.accountId,
+        id,
+        clientId,
+        fp: clientId ? fingerprint(req.principal.accountId, id) : 0,
+        receivedAt: now,
+      });
+    });
+    const written = await deps.writer.submit(events);
+    return { ...written, rejected };
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;

@@ -1,0 +1,96 @@
+/** POST /api/v1/collect: parse, authorize, rate-limit, ingest, answer. CORS open to every origin. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AuthService, Principal } from '../auth/service.ts';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { bearer } from '../http/auth.ts';
+import type { Store } from '../storage/types.ts';
+import type { Ingest } from './ingest.ts';
+import { parseCollectBody } from './parse.ts';
+import { RateLimiter } from './ratelimit.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function cors(reply: FastifyReply): void {
+  reply.header('Access-Control-Allow-Origin', '*');
+  reply.header('Access-Control-Allow-Methods', 'POST, OPTIONS');
+  reply.header('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Reelstat-Key');
+  reply.header('Access-Control-Max-Age', '86400');
+}
+
+const collectResponse = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    rejected: {
+      type: 'array',
+      items: { type: 'object', properties: { index: { type: 'integer' }, field: { type: 'string' }, error: { type: 'string' } } },
+    },
+  },
+} as const;
+
+export interface CollectorDeps {
+  config: Readonly<Config>;
+  auth: AuthService;
+  store: Store;
+  ingest: Ingest;
+}
+
+export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<void> {
+  const { auth, store, ingest, config } = deps;
+  const accountLimit = new RateLimiter(config.collector.accountRate, config.collector.accountRate * 2, 'events per account');
+  const ipLimit = new RateLimiter(config.collector.ipRate, config.collector.ipRate * 2, 'requests per address');
+  const retention = new Map<string, { days: number; until: number }>();
+
+  async function retentionDays(accountId: string): Promise<number> {
+    const hit = retention.get(accountId);
+    if (hit && hit.until > Date.now()) return hit.days;
+    const days = (await store.accounts.get(accountId))?.rawRetentionDays ?? config.defaults.rawRetentionDays;
+    retention.set(accountId, { days, until: Date.now() + 30_000 });
+    return days;
+  }
+
+  // Every body is read as text here, whatever its type; the forms are told apart by parseCollectBody.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  app.addHook('onSend', async (_req, reply) => cors(reply));
+
+  app.options('/api/v1/collect', { schema: { hide: true } }, async (_req, reply) => reply.code(204).send());
+
+  app.post('/api/v1/collect', {
+    bodyLimit: MAX_BODY_BYTES,
+    schema: {
+      summary: 'Send player events',
+      description:
+        'Body: {"writeKey", "events": [...]}, a JSON array of events, one event object, or NDJSON (application/x-ndjson); ' +
+        'text/plain (sendBeacon) is read as JSON. At most 1 MiB and 1000 events. Authenticated by a write key (body, ?writeKey= or ' +
+        'X-Reelstat-Key) or an API token (Bearer). Answers 202 only after the accepted events are durable.',
+      tags: ['collector'],
+      querystring: { type: 'object', properties: { writeKey: { type: 'string' } } },
+      response: { 202: collectResponse },
+    },
+  }, async (req, reply) => {
+    ipLimit.take(req.ip);
+    const body = parseCollectBody(typeof req.body === 'string' ? req.body : '', req.headers['content-type'] ?? '');
+    const token = bearer(req);
+    const key = (req.headers['x-reelstat-key'] as string | undefined) ?? (req.query as { writeKey?: string }).writeKey ?? body.writeKey;
+    let principal: Principal;
+    if (token) principal = await auth.authenticateToken(token, req.ip);
+    else if (key) principal = await auth.authenticateWriteKey(key, req.ip);
+    else {
+      auth.failures.check(req.ip);
+      throw new AppError('unauthorized', 'Send a write key (body "writeKey", ?writeKey= or X-Reelstat-Key) or an API token (Authorization: Bearer).');
+    }
+    accountLimit.take(principal.accountId, body.items.length);
+    const result = await ingest({
+      principal,
+      items: body.items,
+      ip: req.ip,
+      userAgent: req.headers['user-agent'] ?? null,
+      retentionDays: await retentionDays(principal.accountId),
+    });
+    return reply.code(202).send(result);
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * The only reader of process.env. Every setting is parsed and checked here; a bad value stops
+ * start-up with a message naming the variable. The result is frozen and passed down explicitly.
+ */
+import { resolve } from 'node:path';
+
+export type IpMode = 'full' | 'truncate' | 'drop';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  dbPath: string;
+  adminToken: string | null;
+  ipMode: IpMode;
+  trustProxy: boolean;
+  logLevel: string;
+  geo: { cityV4Path: string | null; cityV6Path: string | null; asnV4CsvPath: string | null; asnV6CsvPath: string | null };
+  collector: {
+    /** Events per second per account; 0 disables. Burst is twice this. */
+    accountRate: number;
+    /** Requests per second per client address; 0 disables. */
+    ipRate: number;
+    /** Events waiting for commit beyond which requests are shed with 503. */
+    maxQueuedEvents: number;
+    /** Largest number of events written in one group commit. */
+    maxCommitEvents: number;
+  };
+  auth: { maxFailures: number; failureWindowSeconds: number };
+  defaults: { rawRetentionDays: number };
+  /** Seconds a SIGTERM drain waits for in-flight requests before closing anyway. */
+  shutdownGraceSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, dflt: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? dflt : v;
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a whole number; expected an integer from ${min} to ${max}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name}=${raw} is out of range; expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, dflt: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not accepted; expected one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not accepted; expected 1/true/yes or 0/false/no`);
+}
+
+function optPath(env: Env, name: string): string | null {
+  const raw = env[name];
+  return raw ? resolve(raw) : null;
+}
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const dataDir = resolve(str(env, 'REELSTAT_DATA_DIR', './data'));
+  const adminToken = env.REELSTAT_ADMIN_TOKEN || null;
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new ConfigError('REELSTAT_ADMIN_TOKEN is too short; expected at least 16 characters');
+  }
+  const host = str(env, 'HOST', '127.0.0.1');
+  const config: Config = {
+    host,
+    port: int(env, 'PORT', 8080, 0, 65535),
+    dataDir,
+    dbPath: resolve(dataDir, 'reelstat.duckdb'),
+    adminToken,
+    ipMode: oneOf(env, 'REELSTAT_IP_MODE', 'full', ['full', 'truncate', 'drop'] as const),
+    trustProxy: bool(env, 'REELSTAT_TRUST_PROXY', false),
+    logLevel: oneOf(env, 'REELSTAT_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    geo: {
+      cityV4Path: optPath(env, 'REELSTAT_GEOIP_CITY_V4'),
+      cityV6Path: optPath(env, 'REELSTAT_GEOIP_CITY_V6'),
+      asnV4CsvPath: optPath(env, 'REELSTAT_GEOIP_ASN_V4'),
+      asnV6CsvPath: optPath(env, 'REELSTAT_GEOIP_ASN_V6'),
+    },
+    collector: {
+      accountRate: int(env, 'REELSTAT_COLLECT_ACCOUNT_RATE', 50_000, 0, 100_000_000),
+      ipRate: int(env, 'REELSTAT_COLLECT_IP_RATE', 1_000, 0, 100_000_000),
+      maxQueuedEvents: int(env, 'REELSTAT_COLLECT_MAX_QUEUED', 200_000, 1_000, 100_000_000),
+      maxCommitEvents: int(env, 'REELSTAT_COLLECT_MAX_COMMIT', 20_000, 1, 1_000_000),
+    },
+    auth: {
+      maxFailures: int(env, 'REELSTAT_AUTH_MAX_FAILURES', 20, 1, 1_000_000),
+      failureWindowSeconds: int(env, 'REELSTAT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
+    },
+    defaults: { rawRetentionDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500) },
+    shutdownGraceSeconds: int(env, 'REELSTAT_SHUTDOWN_GRACE', 10, 0, 3_600),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,92 @@
+/** Client addresses: normalization and the privacy modes applied before anything is stored. */
+import { isIP } from 'node:net';
+import type { IpMode } from '../config.ts';
+
+export type { IpMode };
+
+/** Plain IPv4 for IPv4-mapped IPv6 (::ffff:1.2.3.4); null for anything that is not an address. */
+export function normalizeIp(ip: string | null | undefined): string | null {
+  if (!ip) return null;
+  let v = ip.trim();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(v);
+  if (mapped) v = mapped[1];
+  return isIP(v) ? v : null;
+}
+
+function expandV6(ip: string): number[] {
+  let head = ip;
+  let tail4: number[] = [];
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (v4) {
+    const o = v4[1].split('.').map(Number);
+    tail4 = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
+    head = ip.slice(0, -v4[1].length).replace(/:$/, ':0');
+    if (head.endsWith('::0')) head = head.slice(0, -1);
+  }
+  const [l, r] = head.includes('::') ? head.split('::') : [head, null];
+  const left = l ? l.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : [];
+  const right = r ? r.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : [];
+  const fill = 8 - tail4.length - left.length - right.length;
+  const groups = r === null ? left : [...left, ...Array(Math.max(0, fill)).fill(0), ...right];
+  return [...groups, ...tail4].slice(0, 8);
+}
+
+function compressV6(groups: number[]): string {
+  // Longest run of zero groups (length ≥ 2) becomes "::".
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** full: as is; truncate: last IPv4 octet or last 80 IPv6 bits zeroed; drop: nothing kept. */
+export function applyIpMode(ip: string | null, mode: IpMode): string | null {
+  const v = normalizeIp(ip);
+  if (v === null || mode === 'drop') return null;
+  if (mode === 'full') return v;
+  if (isIP(v) === 4) return v.replace(/\.\d+$/, '.0');
+  const g = expandV6(v);
+  for (let i = 3; i < 8; i++) g[i] = 0; // keep the first 48 bits
+  return compressV6(g);
+}
+
+const PRIVATE_V4: Array<[number, number]> = [
+  [0x00000000, 8], [0x0a000000, 8], [0x64400000, 10], [0x7f000000, 8], [0xa9fe0000, 16],
+  [0xac100000, 12], [0xc0a80000, 16], [0xe0000000, 4], [0xf0000000, 4],
+];
+
+export function ipv4ToInt(ip: string): number {
+  const o = ip.split('.');
+  return ((+o[0] << 24) >>> 0) + (+o[1] << 16) + (+o[2] << 8) + +o[3];
+}
+
+/** Loopback, private, link-local, multicast and reserved ranges: no place on a map. */
+export function isPrivateIp(ip: string): boolean {
+  if (isIP(ip) === 4) {
+    const n = ipv4ToInt(ip);
+    return PRIVATE_V4.some(([net, bits]) => n >>> (32 - bits) === net >>> (32 - bits));
+  }
+  const g = expandV6(ip);
+  const first = g[0];
+  return g.every((x) => x === 0) || (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) ||
+    (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
+}
+
+/** An IPv6 address as a BigInt (for range lookups). */
+export function ipv6ToBigInt(ip: string): bigint {
+  return expandV6(ip).reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+}

@@ -1,0 +1,34 @@
+/** User agent → browser, OS, platform, bot flag and the spec's deviceType (ua-parser-js 1.x, isbot). */
+import { isbot } from 'isbot';
+import UAParser from 'ua-parser-js';
+import type { DeviceType, Platform } from '../events/types.ts';
+
+export interface UaInfo {
+  browser: string | null;
+  os: string | null;
+  platform: Platform;
+  isBot: boolean;
+  deviceType: DeviceType;
+}
+
+const PLATFORM: Record<string, Platform> = { mobile: 'smartphone', tablet: 'tablet', smarttv: 'tv', console: 'other', wearable: 'other', embedded: 'other', xr: 'other' };
+
+export function parseUserAgent(ua: string | null): UaInfo {
+  if (!ua) return { browser: null, os: null, platform: 'other', isBot: false, deviceType: 'other' };
+  const r = new UAParser(ua).getResult();
+  const bot = isbot(ua);
+  const os = r.os.name ?? null;
+  const browser = r.browser.name ?? null;
+  let platform: Platform;
+  if (r.device.type) platform = PLATFORM[r.device.type] ?? 'other';
+  else if (/Android/i.test(ua) && !/Mobile/i.test(ua)) platform = 'tablet';
+  else if (browser || os) platform = 'desktop';
+  else platform = 'other';
+  let deviceType: DeviceType;
+  if (platform === 'tv') deviceType = 'tv';
+  else if (os === 'iOS' || os === 'iPadOS') deviceType = 'ios';
+  else if (os === 'Android') deviceType = 'android';
+  else if (browser) deviceType = 'web';
+  else deviceType = 'other';
+  return { browser, os, platform, isBot: bot, deviceType };
+}

@@ -1,0 +1,172 @@
+/**
+ * Validation and normalization of one event (spec/events.md "The event"). A rejection is a value
+ * naming the field and the reason, never an exception.
+ */
+import { isIP } from 'node:net';
+import { DEVICE_TYPES, EVENT_NAMES, type ClientEvent, type DeviceType, type EventName } from './types.ts';
+
+export type Validated = { ok: true; event: ClientEvent } | { ok: false; field: string; error: string };
+
+export interface ValidateOptions {
+  now: number;
+  /** Events older than this many days are refused. */
+  retentionDays: number;
+  /** Whether `ip` and `userAgent` on the event are honoured (API-token requests only). */
+  trusted: boolean;
+}
+
+const DAY = 86_400_000;
+const MAX_DATA_BYTES = 8 * 1024;
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const EVENT_SET = new Set<string>(EVENT_NAMES);
+const DEVICE_SET = new Set<string>(DEVICE_TYPES);
+const SWIPE = new Set(['up', 'down', 'left', 'right']);
+
+class Reject {
+  constructor(readonly field: string, readonly error: string) {}
+}
+
+const fail = (field: string, error: string): never => {
+  throw new Reject(field, error);
+};
+
+function optString(o: Record<string, unknown>, field: string, max: number): string | null {
+  const v = o[field];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') return fail(field, `must be a string of at most ${max} characters`);
+  if (v.length > max) return fail(field, `is ${v.length} characters long; at most ${max} are accepted`);
+  return v;
+}
+
+function reqString(o: Record<string, unknown>, field: string, max: number): string {
+  const v = optString(o, field, max);
+  if (v === null || v === '') return fail(field, `is required: a non-empty string of at most ${max} characters`);
+  return v;
+}
+
+function optNumber(o: Record<string, unknown>, field: string, rule: 'gte0' | 'gt0'): number | null {
+  const v = o[field];
+  if (v === undefined || v === null) return null;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (rule === 'gte0' ? v >= 0 : v > 0);
+  if (!ok) return fail(field, rule === 'gte0' ? 'must be a number ≥ 0' : 'must be a number > 0');
+  return v as number;
+}
+
+function parseTimestamp(v: unknown, opts: ValidateOptions): number {
+  let ms: number;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) return fail('timestamp', 'epoch milliseconds must be a whole number ≥ 0');
+    ms = v;
+  } else if (typeof v === 'string') {
+    if (!ISO_WITH_OFFSET.test(v)) return fail('timestamp', 'must be ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
+    ms = Date.parse(v);
+    if (Number.isNaN(ms)) return fail('timestamp', 'is not a real date and time');
+  } else {
+    return fail('timestamp', 'is required: ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
+  }
+  if (ms > opts.now + DAY) return fail('timestamp', 'is more than 24 h in the future');
+  if (ms < opts.now - opts.retentionDays * DAY) return fail('timestamp', `is older than the raw-event retention of ${opts.retentionDays} days`);
+  return ms;
+}
+
+function num(d: Record<string, unknown>, key: string, required: boolean): number | undefined {
+  const v = d[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return fail(`data.${key}`, 'must be a number ≥ 0');
+  return v;
+}
+
+function str(d: Record<string, unknown>, key: string, required: boolean): void {
+  const v = d[key];
+  if (v === undefined && !required) return;
+  if (typeof v !== 'string' || v.length > 1024) fail(`data.${key}`, 'must be a string of at most 1024 characters');
+}
+
+function checkData(event: EventName, raw: unknown): Record<string, unknown> | null {
+  const needed = event === 'watchProgress' || event === 'seek' || event === 'swipe' || event === 'rebuffer' || event.startsWith('ad');
+  if (raw === undefined || raw === null) {
+    if (needed) fail('data', `is required for ${event}`);
+    return null;
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) return fail('data', 'must be an object');
+  const d = raw as Record<string, unknown>;
+  const size = Buffer.byteLength(JSON.stringify(d));
+  if (size > MAX_DATA_BYTES) fail('data', `is ${size} bytes as JSON; at most 8 KiB is accepted`);
+  switch (event) {
+    case 'watchProgress':
+    case 'seek': {
+      const from = num(d, 'from', true)!;
+      const to = num(d, 'to', true)!;
+      if (event === 'watchProgress' && from > to) fail('data', 'watchProgress needs 0 ≤ from ≤ to');
+      break;
+    }
+    case 'swipe':
+      if (!SWIPE.has(d.direction as string)) fail('data.direction', 'must be one of up, down, left, right');
+      break;
+    case 'rebuffer':
+      num(d, 'duration', true);
+      break;
+    case 'qualityChange':
+      str(d, 'from', false);
+      str(d, 'to', false);
+      num(d, 'bitrate', false);
+      break;
+    case 'error':
+      str(d, 'code', false);
+      str(d, 'message', false);
+      if (d.fatal !== undefined && typeof d.fatal !== 'boolean') fail('data.fatal', 'must be true or false');
+      break;
+    case 'adImpression':
+    case 'adCompletion':
+    case 'adClick':
+      str(d, 'adId', true);
+      break;
+  }
+  return d;
+}
+
+export function validateEvent(raw: unknown, opts: ValidateOptions): Validated {
+  try {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, field: '(event)', error: 'each event must be a JSON object' };
+    const o = raw as Record<string, unknown>;
+    if (typeof o.event !== 'string' || !EVENT_SET.has(o.event)) {
+      fail('event', `must be one of ${EVENT_NAMES.join(', ')}`);
+    }
+    const event = o.event as EventName;
+    const id = optString(o, 'id', 64);
+    if (id === '') fail('id', 'must not be empty');
+    const deviceType = o.deviceType ?? null;
+    if (deviceType !== null && !DEVICE_SET.has(deviceType as string)) fail('deviceType', `must be one of ${DEVICE_TYPES.join(', ')}`);
+    let ip: string | null = null;
+    let userAgent: string | null = null;
+    if (opts.trusted) {
+      ip = optString(o, 'ip', 64);
+      if (ip !== null && !isIP(ip)) fail('ip', 'must be an IPv4 or IPv6 address');
+      userAgent = optString(o, 'userAgent', 2048);
+    }
+    const ev: ClientEvent = {
+      id,
+      event,
+      timestamp: parseTimestamp(o.timestamp, opts),
+      contentId: reqString(o, 'contentId', 128),
+      sessionId: reqString(o, 'sessionId', 128),
+      userId: optString(o, 'userId', 128) || null,
+      email: optString(o, 'email', 320),
+      viewerAccountId: optString(o, 'viewerAccountId', 256),
+      viewerName: optString(o, 'viewerName', 256),
+      deviceType: deviceType as DeviceType | null,
+      currentTime: optNumber(o, 'currentTime', 'gte0'),
+      url: optString(o, 'url', 2048),
+      referrer: optString(o, 'referrer', 2048),
+      title: optString(o, 'title', 1024),
+      duration: optNumber(o, 'duration', 'gt0'),
+      data: checkData(event, o.data),
+      ip,
+      userAgent,
+    };
+    return { ok: true, event: ev };
+  } catch (err) {
+    if (err instanceof Reject) return { ok: false, field: err.field, error: `${err.field}: ${err.error}` };
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+/** Puts the parts together: store, auth, enrichment, writer, app. main.ts and tests both use it. */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildApp, type App } from './app.ts';
+import { AuthService, type NewAccount } from './auth/service.ts';
+import { randomString } from './auth/secrets.ts';
+import { createIngest } from './collector/ingest.ts';
+import { EventWriter } from './collector/writer.ts';
+import type { Config } from './config.ts';
+import { createEnricher } from './enrich/index.ts';
+import { defaultGeoPaths, openGeo } from './enrich/geo.ts';
+import type { Logger } from './logger.ts';
+import { openDuckDbStore } from './storage/duckdb/index.ts';
+import type { Store } from './storage/types.ts';
+
+export interface Server {
+  app: App;
+  store: Store;
+  auth: AuthService;
+  /** Credentials of the account made on this first start, else null. */
+  firstAccount: (NewAccount & { password: string }) | null;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** On a first start with no account: the `default` account, its credentials printed once and saved 0600. */
+async function bootstrap(config: Readonly<Config>, store: Store, auth: AuthService): Promise<(NewAccount & { password: string }) | null> {
+  if ((await store.accounts.count()) > 0) return null;
+  const password = randomString(20);
+  const made = await auth.createAccount({ name: 'default', email: 'owner@reelstat.local', password });
+  const creds = { ...made, password };
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, 'credentials.json');
+  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return creds;
+}
+
+export async function startServer(config: Readonly<Config>, log: Logger, opts: { now?: () => number; listen?: boolean } = {}): Promise<Server> {
+  const now = opts.now ?? Date.now;
+  const store = await openDuckDbStore(config.dbPath);
+  await store.migrate();
+  const auth = new AuthService(store, { ...config.auth, rawRetentionDays: config.defaults.rawRetentionDays }, now);
+  const firstAccount = await bootstrap(config, store, auth);
+  const paths = defaultGeoPaths();
+  const geo = await openGeo({
+    cityV4Path: config.geo.cityV4Path ?? paths.cityV4Path,
+    cityV6Path: config.geo.cityV6Path ?? paths.cityV6Path,
+    asnV4CsvPath: config.geo.asnV4CsvPath ?? paths.asnV4CsvPath,
+    asnV6CsvPath: config.geo.asnV6CsvPath ?? paths.asnV6CsvPath,
+  });
+  const writer = new EventWriter(store, config.collector, log);
+  await writer.start();
+  const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
+  const app = await buildApp({ config, log, store, auth, writer, ingest, now });
+  let url = '';
+  if (opts.listen !== false) {
+    url = await app.fastify.listen({ host: config.host, port: config.port });
+  }
+  let closed = false;
+  return {
+    app, store, auth, firstAccount, url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.drain(config.shutdownGraceSeconds * 1000);
+      await store.close();
+    },
+  };
+}

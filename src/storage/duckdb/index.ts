@@ -1,0 +1,31 @@
+/** The embedded default store: one DuckDB file. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Store } from '../types.ts';
+import { accountRepo, credentialRepo, userRepo } from './accounts.ts';
+import { catalogRepo } from './catalog.ts';
+import { Db } from './db.ts';
+import { eventRepo } from './events.ts';
+import { migrate } from './migrate.ts';
+
+export async function openDuckDbStore(path: string): Promise<Store> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = await Db.open(path);
+  const writer = await db.connect();
+  return {
+    engine: 'duckdb',
+    migrate: () => migrate(db),
+    async checkWritable() {
+      // A database invalidated by a failed write refuses every statement, this one included.
+      await db.tx((q) => q.run('UPDATE schema_migrations SET name = name WHERE false'));
+    },
+    async close() {
+      db.close();
+    },
+    accounts: accountRepo(db),
+    credentials: credentialRepo(db),
+    users: userRepo(db),
+    catalog: catalogRepo(db),
+    events: eventRepo(db, writer),
+  };
+}
