@@ -120,7 +120,25 @@ function loadAsn<T extends Uint32Array | BigUint64Array>(path: string, v6: boole
     }
     org[k++] = i;
   }
-  return new RangeTable(starts.subarray(0, k) as T, ends.subarray(0, k) as T, org.subarray(0, k), names);
+  return sortedTable(starts.subarray(0, k) as T, ends.subarray(0, k) as T, org.subarray(0, k), names);
+}
+
+/** The bundled files are sorted by range start; a file from the settings need not be. */
+function sortedTable<T extends Uint32Array | BigUint64Array>(starts: T, ends: T, org: Uint32Array, names: string[]): RangeTable<T> {
+  let sorted = true;
+  for (let i = 1; i < starts.length && sorted; i++) sorted = starts[i - 1] <= starts[i];
+  if (sorted) return new RangeTable(starts, ends, org, names);
+  const order = Array.from({ length: starts.length }, (_, i) => i);
+  order.sort((a, b) => (starts[a] < starts[b] ? -1 : starts[a] > starts[b] ? 1 : 0));
+  const s2 = starts.slice() as T;
+  const e2 = ends.slice() as T;
+  const o2 = org.slice();
+  order.forEach((from, to) => {
+    s2[to] = starts[from];
+    e2[to] = ends[from];
+    o2[to] = org[from];
+  });
+  return new RangeTable(s2, e2, o2, names);
 }
 
 export async function openGeo(paths: GeoPaths): Promise<GeoLookup> {

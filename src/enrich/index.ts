@@ -17,16 +17,17 @@ export class Lru<K, V> {
     return v;
   }
   set(k: K, v: V): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);
+    if (this.map.size >= this.max && !this.map.has(k)) this.map.delete(this.map.keys().next().value as K);
     this.map.set(k, v);
   }
 }
 
+/** The page's host, lower-case, without a leading "www." or a trailing dot; null when there is none. */
 export function domainOf(url: string | null): string | null {
   if (!url) return null;
   try {
-    const host = new URL(url).hostname.toLowerCase();
-    return host ? host.replace(/^www\./, '') : null;
+    const host = new URL(url).hostname.toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
+    return host || null;
   } catch {
     return null;
   }
@@ -39,16 +40,23 @@ export interface EnrichInput {
 }
 
 export function createEnricher(deps: { geo: GeoLookup; ipMode: IpMode; cacheSize?: number }) {
-  const geoCache = new Lru<string, GeoInfo>(deps.cacheSize ?? 10_000);
+  // Per raw address: its geo (from the full address) and what the IP mode keeps of it.
+  const ipCache = new Lru<string, { geo: GeoInfo; ip: string | null }>(deps.cacheSize ?? 10_000);
   const uaCache = new Lru<string, UaInfo>(deps.cacheSize ?? 10_000);
   const domainCache = new Lru<string, string | null>(deps.cacheSize ?? 10_000);
   const nullGeo = deps.geo.lookup('0.0.0.0');
   return {
     enrich(input: EnrichInput): Enrichment & { deviceType: DeviceType } {
       let geo = nullGeo;
+      let ip: string | null = null;
       if (input.ip) {
-        geo = geoCache.get(input.ip) ?? deps.geo.lookup(input.ip);
-        geoCache.set(input.ip, geo);
+        let hit = ipCache.get(input.ip);
+        if (!hit) {
+          hit = { geo: deps.geo.lookup(input.ip), ip: applyIpMode(input.ip, deps.ipMode) };
+          ipCache.set(input.ip, hit);
+        }
+        geo = hit.geo;
+        ip = hit.ip;
       }
       const uaKey = input.userAgent ?? '';
       let ua = uaCache.get(uaKey);
@@ -64,7 +72,7 @@ export function createEnricher(deps: { geo: GeoLookup; ipMode: IpMode; cacheSize
       }
       return {
         ...geo,
-        ip: applyIpMode(input.ip, deps.ipMode),
+        ip,
         userAgent: input.userAgent,
         browser: ua.browser,
         os: ua.os,

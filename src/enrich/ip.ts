@@ -4,31 +4,43 @@ import type { IpMode } from '../config.ts';
 
 export type { IpMode };
 
-/** Plain IPv4 for IPv4-mapped IPv6 (::ffff:1.2.3.4); null for anything that is not an address. */
+/**
+ * One spelling per address: plain IPv4 for IPv4-mapped IPv6 (::ffff:1.2.3.4 and ::ffff:102:304),
+ * IPv6 lower-case and compressed (RFC 5952), without brackets or a zone id; null for anything that
+ * is not an address.
+ */
 export function normalizeIp(ip: string | null | undefined): string | null {
   if (!ip) return null;
   let v = ip.trim();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(v);
-  if (mapped) v = mapped[1];
-  return isIP(v) ? v : null;
+  if (v.charCodeAt(0) === 91 /* [ */ && v.endsWith(']')) v = v.slice(1, -1);
+  const kind = isIP(v);
+  if (kind === 4) return v;
+  if (kind !== 6) return null;
+  const zone = v.indexOf('%');
+  const g = expandV6(zone < 0 ? v : v.slice(0, zone));
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
+  }
+  return compressV6(g);
 }
 
+/** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail counts as two groups). */
 function expandV6(ip: string): number[] {
   let head = ip;
-  let tail4: number[] = [];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  if (v4) {
-    const o = v4[1].split('.').map(Number);
-    tail4 = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
-    head = ip.slice(0, -v4[1].length).replace(/:$/, ':0');
-    if (head.endsWith('::0')) head = head.slice(0, -1);
+  const tail: number[] = [];
+  if (ip.includes('.')) {
+    const c = ip.lastIndexOf(':');
+    const o = ip.slice(c + 1).split('.').map(Number);
+    tail.push((o[0] << 8) | o[1], (o[2] << 8) | o[3]);
+    head = ip.slice(0, c + 1);
+    if (!head.endsWith('::')) head = head.slice(0, -1);
   }
-  const [l, r] = head.includes('::') ? head.split('::') : [head, null];
-  const left = l ? l.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : [];
-  const right = r ? r.split(':').filter((x) => x !== '').map((h) => parseInt(h, 16)) : [];
-  const fill = 8 - tail4.length - left.length - right.length;
-  const groups = r === null ? left : [...left, ...Array(Math.max(0, fill)).fill(0), ...right];
-  return [...groups, ...tail4].slice(0, 8);
+  const part = (s: string) => (s ? s.split(':').map((h) => parseInt(h, 16)) : []);
+  const dbl = head.indexOf('::');
+  if (dbl < 0) return [...part(head), ...tail];
+  const left = part(head.slice(0, dbl));
+  const right = part(head.slice(dbl + 2));
+  return [...left, ...Array(8 - tail.length - left.length - right.length).fill(0), ...right, ...tail];
 }
 
 function compressV6(groups: number[]): string {

@@ -11,12 +11,24 @@ export interface UaInfo {
   deviceType: DeviceType;
 }
 
+/**
+ * HTTP stacks of native players and apps that isbot reads as bots because they look like
+ * "name/version" clients (ExoPlayerLib/2.19.1, okhttp/4.12.0, AppleTV11,1/11.1, Kodi/20.2). Video
+ * from Android, tvOS and media-centre apps arrives with these; they are removed before the bot
+ * check, so a real crawler token elsewhere in the string still marks the event as a bot.
+ */
+const NATIVE_PLAYER = /\b(?:ExoPlayer(?:Lib)?|okhttp|AppleTV[\d,]*|Kodi)(?:\/[\w.,-]*)?/gi;
+
+export function isBotUa(ua: string): boolean {
+  return isbot(ua.replace(NATIVE_PLAYER, ''));
+}
+
 const PLATFORM: Record<string, Platform> = { mobile: 'smartphone', tablet: 'tablet', smarttv: 'tv', console: 'other', wearable: 'other', embedded: 'other', xr: 'other' };
 
 export function parseUserAgent(ua: string | null): UaInfo {
   if (!ua) return { browser: null, os: null, platform: 'other', isBot: false, deviceType: 'other' };
   const r = new UAParser(ua).getResult();
-  const bot = isbot(ua);
+  const bot = isBotUa(ua);
   const os = r.os.name ?? null;
   const browser = r.browser.name ?? null;
   let platform: Platform;
