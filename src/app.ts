@@ -14,7 +14,9 @@ import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { eventRoutes } from './events/routes.ts';
 import { docsRoutes } from './http/docs.ts';
+import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
+import type { StatsService } from './metrics/stats.ts';
 import type { Store } from './storage/types.ts';
 
 export interface AppDeps {
@@ -24,6 +26,7 @@ export interface AppDeps {
   auth: AuthService;
   writer: EventWriter;
   ingest: Ingest;
+  stats: StatsService;
   now: () => number;
 }
 
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(authRoutes, deps);
   await fastify.register(catalogRoutes, deps);
   await fastify.register(eventRoutes, deps);
+  await fastify.register(statsRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.ready();
 

@@ -10,11 +10,14 @@ import type { Config } from './config.ts';
 import { createEnricher } from './enrich/index.ts';
 import { defaultGeoPaths, openGeo } from './enrich/geo.ts';
 import type { Logger } from './logger.ts';
+import { Materializer } from './metrics/materializer.ts';
+import { StatsService } from './metrics/stats.ts';
 import { openDuckDbStore } from './storage/duckdb/index.ts';
 import type { Store } from './storage/types.ts';
 
 export interface Server {
   app: App;
+  stats: StatsService;
   store: Store;
   auth: AuthService;
   /** Credentials of the account made on this first start, else null. */
@@ -49,21 +52,25 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
     asnV4CsvPath: config.geo.asnV4CsvPath ?? paths.asnV4CsvPath,
     asnV6CsvPath: config.geo.asnV6CsvPath ?? paths.asnV6CsvPath,
   });
-  const writer = new EventWriter(store, config.collector, log);
+  const materializer = new Materializer(store, log);
+  await materializer.start();
+  const writer = new EventWriter(store, config.collector, log, (seq) => materializer.committed(seq));
   await writer.start();
+  const stats = new StatsService(store, materializer, now);
   const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
-  const app = await buildApp({ config, log, store, auth, writer, ingest, now });
+  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, now });
   let url = '';
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }
   let closed = false;
   return {
-    app, store, auth, firstAccount, url,
+    app, stats, store, auth, firstAccount, url,
     async close() {
       if (closed) return;
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
+      materializer.stop();
       await store.close();
     },
   };

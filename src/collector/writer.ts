@@ -34,6 +34,8 @@ export class EventWriter {
     private readonly store: Store,
     private readonly opts: { maxQueuedEvents: number; maxCommitEvents: number },
     private readonly log: Logger,
+    /** Told the highest seq after each successful commit (the view-record materializer listens). */
+    private readonly onCommit: (seq: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -112,6 +114,7 @@ export class EventWriter {
       }
       for (const e of rows) if (e.clientId) this.fps.add(e.fp);
       this.healthy = true;
+      if (rows.length) this.onCommit(this.seq);
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (err) {
       this.healthy = false;

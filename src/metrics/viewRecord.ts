@@ -64,6 +64,10 @@ export interface ViewRecord extends CarriedFields {
   /** Sum of `data.duration` (seconds) of the `rebuffer` events; invalid values count as 0. */
   rebufferTime: number;
   errorCount: number;
+  /** Timestamps of its impressions: a player load counts on the day of its impression. */
+  loadTimes: number[];
+  /** Distinct UTC minutes (epoch ms / 60000) in which it had a watchProgress, for peak concurrency. */
+  progressMinutes: number[];
 }
 
 /** A run is a view from this many seconds on. */
@@ -142,6 +146,8 @@ export function buildViewRecord(accountId: string, events: readonly RecordEvent[
   let played = false, completed = false;
   let eventDuration: number | null = null;
   const segments: TimedSegment[] = [];
+  const loadTimes: number[] = [];
+  const minutes = new Set<number>();
   for (const e of sorted) {
     if (e.sessionId !== sessionId || e.contentId !== contentId) {
       throw new RangeError(`events of several records: (${sessionId}, ${contentId}) and (${e.sessionId}, ${e.contentId})`);
@@ -150,12 +156,13 @@ export function buildViewRecord(accountId: string, events: readonly RecordEvent[
       eventDuration = e.duration;
     }
     switch (e.event) {
-      case 'impression': loads++; break;
+      case 'impression': loads++; loadTimes.push(e.timestamp); break;
       case 'playStart': played = true; break;
       case 'completion': completed = true; break;
       case 'error': errorCount++; break;
       case 'watchProgress': {
         played = true;
+        minutes.add(Math.floor(e.timestamp / 60_000));
         const seg = segmentOf(e);
         if (seg !== null) segments.push(seg);
         break;
@@ -199,6 +206,8 @@ export function buildViewRecord(accountId: string, events: readonly RecordEvent[
     rebufferCount,
     rebufferTime,
     errorCount,
+    loadTimes,
+    progressMinutes: [...minutes].sort((a, b) => a - b),
   };
 }
 

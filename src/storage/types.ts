@@ -3,6 +3,7 @@
  * today, ClickHouse later) implements them with its own SQL. Times are epoch milliseconds.
  */
 import type { StoredEvent } from '../events/types.ts';
+import type { RecordEvent, ViewRecord } from '../metrics/viewRecord.ts';
 
 export interface AccountRow {
   id: string;
@@ -137,6 +138,118 @@ export interface EventRepo {
   readAfter(accountId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
 }
 
+/** Dimensions a set of view records can be grouped by. */
+export const DIMENSIONS = ['video_id', 'project_id', 'date', 'country', 'platform', 'os', 'browser', 'domain', 'url'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export interface RecordFilters {
+  contentIds?: string[];
+  projectId?: string;
+  /** A folder and every folder nested in it. */
+  folder?: string;
+  country?: string;
+  platform?: string;
+  os?: string;
+  browser?: string;
+  domain?: string;
+  deviceType?: string;
+  userId?: string;
+  sessionId?: string;
+}
+
+/** A set of view records: an account, a period [fromMs, toMs), filters; `tz` names days for `date`. */
+export interface RecordSet {
+  accountId: string;
+  fromMs: number;
+  toMs: number;
+  tz: string;
+  filters: RecordFilters;
+}
+
+export type GroupKey = Partial<Record<Dimension, string | null>>;
+
+/** The sums every metric is derived from (src/metrics/registry.ts), for one group. */
+export interface BaseSums {
+  key: GroupKey;
+  records: number;
+  played: number;
+  views: number;
+  watchTime: number;
+  /** Watch time of played records whose content has a known duration (watch_depth numerator). */
+  depthWatchTime: number;
+  /** Σ duration over counted records with a known duration (= Σ views × duration per item). */
+  depthDenominator: number;
+  completed: number;
+  rebufferCount: number;
+  rebufferTime: number;
+  errorCount: number;
+}
+
+/** A view record as the dialects list them: the record plus catalog duration and title applied. */
+export interface RecordRow {
+  viewId: string;
+  contentId: string;
+  sessionId: string;
+  viewer: string;
+  startedAt: number;
+  unique: boolean;
+  played: boolean;
+  counted: boolean;
+  completed: boolean;
+  hm: string;
+  uniqueSeconds: number;
+  totalSeconds: number;
+  duration: number | null;
+  percentViewed: number | null;
+  title: string | null;
+  email: string | null;
+  viewerAccountId: string | null;
+  viewerName: string | null;
+  userId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  lat: number | null;
+  lon: number | null;
+  org: string | null;
+  url: string | null;
+  referrer: string | null;
+  domain: string | null;
+  deviceType: string | null;
+  platform: string | null;
+  os: string | null;
+  browser: string | null;
+  loads: number;
+}
+
+export interface ViewRepo {
+  /**
+   * Every session (account, sessionId) with a non-bot event whose seq is in (afterSeq, uptoSeq], with
+   * all of that session's non-bot events, one session at a time, grouped by account.
+   */
+  streamDirtySessions(afterSeq: number, uptoSeq: number, visit: (accountId: string, sessionId: string, events: RecordEvent[]) => Promise<void>): Promise<void>;
+  /**
+   * In one transaction: replaces the records of these sessions by `records`, sets `unique` on every
+   * record of the affected (viewer, content) pairs with `markUnique`, and stores the watermark.
+   */
+  replaceSessions(accountId: string, sessionIds: string[], records: ViewRecord[], watermark: number | null): Promise<void>;
+  watermark(): Promise<number>;
+  setWatermark(seq: number): Promise<void>;
+  aggregate(set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]>;
+  /** Impressions whose own time is in the period, grouped like `aggregate`. */
+  loads(set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; loads: number }>>;
+  /** Largest number of distinct sessions with a watchProgress in one UTC minute, per group. */
+  peakConcurrent(set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; peak: number }>>;
+  list(set: RecordSet, opts: { playedOnly: boolean; order: 'asc' | 'desc'; limit: number; offset: number }): Promise<RecordRow[]>;
+  count(set: RecordSet, opts: { playedOnly: boolean }): Promise<number>;
+  /** The `hm` of every played record of the set. */
+  hms(set: RecordSet): Promise<string[]>;
+  /** Distinct sessions with a playStart or watchProgress received since `sinceMs`. */
+  watchingNow(accountId: string, sinceMs: number, contentIds?: string[]): Promise<number>;
+}
+
 export interface Store {
   readonly engine: string;
   migrate(): Promise<number>;
@@ -148,4 +261,5 @@ export interface Store {
   users: UserRepo;
   catalog: CatalogRepo;
   events: EventRepo;
+  views: ViewRepo;
 }

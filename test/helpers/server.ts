@@ -63,7 +63,7 @@ export async function createAccount(url: string, name: string, email: string, pa
 export async function collect(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/api/v1/collect`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'user-agent': BROWSER_UA, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -89,6 +89,9 @@ export async function readAllEvents(url: string, token: string): Promise<any[]> 
     cursor = res.headers.get('x-next-cursor')!;
   }
 }
+
+/** Node's fetch says "node", which is a bot; tests send as a desktop browser unless they say otherwise. */
+export const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 
 let counter = 0;
 /** A valid event; fields can be overridden. */

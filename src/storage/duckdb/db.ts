@@ -13,7 +13,7 @@ function toDuck(v: Param): DuckDBValue {
 }
 
 /** DuckDB hands back bigints and Dates; the rest of the code speaks numbers (epoch ms for times). */
-function fromDuck(row: Row): Row {
+export function fromDuckRow(row: Row): Row {
   for (const k in row) {
     const v = row[k];
     if (typeof v === 'bigint') row[k] = Number(v);
@@ -36,7 +36,7 @@ class ConnQuerier implements Querier {
   }
   async all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
     const r = await this.conn.runAndReadAll(sql, params.map(toDuck));
-    return r.getRowObjectsJS().map((row) => fromDuck(row as Row)) as T[];
+    return r.getRowObjectsJS().map((row) => fromDuckRow(row as Row)) as T[];
   }
   async one<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];

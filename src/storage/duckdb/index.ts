@@ -7,6 +7,7 @@ import { catalogRepo } from './catalog.ts';
 import { Db } from './db.ts';
 import { eventRepo } from './events.ts';
 import { migrate } from './migrate.ts';
+import { viewRepo } from './views.ts';
 
 export async function openDuckDbStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -27,5 +28,6 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     users: userRepo(db),
     catalog: catalogRepo(db),
     events: eventRepo(db, writer),
+    views: viewRepo(db),
   };
 }

@@ -1,0 +1,77 @@
+/** Periods and time zones: whole local days in an IANA zone → UTC instants, DST included. */
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const DAY = 86_400_000;
+
+export class PeriodError extends Error {}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Offset of `tz` from UTC at instant `ms`, in ms (wall time − UTC). */
+export function tzOffset(ms: number, tz: string): number {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(tz, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`. */
+export function dayStartUtc(date: string, tz: string): number {
+  const [y, m, d] = date.split('-').map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  let t = wall - tzOffset(wall, tz);
+  t = wall - tzOffset(t, tz);
+  return t;
+}
+
+export function isRealDate(s: string): boolean {
+  if (!DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** The local date (YYYY-MM-DD) of an instant in `tz`. */
+export function localDate(ms: number, tz: string): string {
+  return new Date(ms + tzOffset(ms, tz)).toISOString().slice(0, 10);
+}
+
+export function addDays(date: string, n: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+}
+
+/**
+ * `from`/`to` as dates (whole local days, both included) or RFC 3339 instants (both included).
+ * Returns [fromMs, toMs) in UTC.
+ */
+export function parsePeriod(from: string, to: string, tz: string): { fromMs: number; toMs: number } {
+  if (!isValidTimeZone(tz)) throw new PeriodError(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
+  const bound = (name: string, v: string, end: boolean): number => {
+    if (isRealDate(v)) return end ? dayStartUtc(addDays(v, 1), tz) : dayStartUtc(v, tz);
+    if (INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return Date.parse(v) + (end ? 1 : 0);
+    throw new PeriodError(`${name}: ${JSON.stringify(v)} is not a date; expected YYYY-MM-DD or RFC 3339 (2024-01-31T12:00:00Z)`);
+  };
+  const fromMs = bound('from', from, false);
+  const toMs = bound('to', to, true);
+  if (toMs <= fromMs) throw new PeriodError('to: must not be before from');
+  return { fromMs, toMs };
+}
+
+/** Every local date of a period, in order (for filling days without data). */
+export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
+  const out: string[] = [];
+  for (let d = localDate(fromMs, tz); dayStartUtc(d, tz) < toMs && out.length < 3700; d = addDays(d, 1)) out.push(d);
+  return out;
+}

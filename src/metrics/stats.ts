@@ -1,0 +1,124 @@
+/**
+ * The query runner every surface calls: parse nothing, trust nothing about the surface — take a
+ * record set, group it, fetch base sums, loads and peaks from the store, derive the metrics through
+ * the registry, and rank or order the groups.
+ */
+import type { Dimension, GroupKey, RecordFilters, RecordSet, Store } from '../storage/types.ts';
+import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
+import type { Materializer } from './materializer.ts';
+import { datesOf } from './period.ts';
+import { deriveMetrics, type Metric } from './registry.ts';
+
+export interface StatsRequest {
+  accountId: string;
+  fromMs: number;
+  toMs: number;
+  tz: string;
+  groupBy: Dimension[];
+  filters: RecordFilters;
+  metrics: Metric[];
+  /** With groupBy ['date']: a row for every day of the period, zeros where nothing happened. */
+  fillDates?: boolean;
+}
+
+export interface StatsRow {
+  key: GroupKey;
+  metrics: Record<Metric, number | null>;
+}
+
+export interface Order {
+  field: string;
+  dir: 'asc' | 'desc';
+}
+
+const keyId = (k: GroupKey) => JSON.stringify(k);
+const MAX_HEATMAP_SECONDS = 86_400;
+
+export class StatsService {
+  constructor(
+    private readonly store: Store,
+    private readonly materializer: Materializer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private set(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>): RecordSet {
+    return { accountId: req.accountId, fromMs: req.fromMs, toMs: req.toMs, tz: req.tz, filters: req.filters };
+  }
+
+  async query(req: StatsRequest): Promise<StatsRow[]> {
+    await this.materializer.settle();
+    const set = this.set(req);
+    const wantPeak = req.metrics.includes('peak_concurrent_viewers');
+    const [base, loads, peaks] = await Promise.all([
+      this.store.views.aggregate(set, req.groupBy),
+      this.store.views.loads(set, req.groupBy),
+      wantPeak ? this.store.views.peakConcurrent(set, req.groupBy) : Promise.resolve([]),
+    ]);
+    const groups = new Map<string, { key: GroupKey; base?: (typeof base)[number]; loads: number; peak?: number }>();
+    const group = (key: GroupKey) => {
+      const id = keyId(key);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { key, loads: 0 }));
+      return g;
+    };
+    for (const b of base) group(b.key).base = b;
+    for (const l of loads) group(l.key).loads = l.loads;
+    for (const p of peaks) group(p.key).peak = p.peak;
+    if (req.groupBy.length === 0) group({});
+    if (req.fillDates && req.groupBy.length === 1 && req.groupBy[0] === 'date') {
+      for (const date of datesOf(req.fromMs, req.toMs, req.tz)) group({ date });
+    }
+    return [...groups.values()].map((g) => ({ key: g.key, metrics: deriveMetrics({ base: g.base, loads: g.loads, peak: g.peak }) }));
+  }
+
+  /** Top lists: views, then player_loads, then id. An explicit order sorts by that field first. */
+  static sort(rows: StatsRow[], order?: Order): StatsRow[] {
+    const id = (r: StatsRow) => Object.values(r.key).map((v) => v ?? '').join('\u0000');
+    const val = (r: StatsRow, f: string): number | string | null => (f in r.metrics ? r.metrics[f as Metric] : (r.key[f as Dimension] ?? null));
+    const cmp = (a: number | string | null, b: number | string | null): number => {
+      if (a === b) return 0;
+      if (a === null) return 1;
+      if (b === null) return -1;
+      return a < b ? -1 : 1;
+    };
+    return [...rows].sort((a, b) => {
+      if (order) {
+        const c = cmp(val(a, order.field), val(b, order.field));
+        if (c !== 0) return order.dir === 'asc' ? c : -c;
+      }
+      return -cmp(a.metrics.views, b.metrics.views) || -cmp(a.metrics.player_loads, b.metrics.player_loads) || cmp(id(a), id(b));
+    });
+  }
+
+  /** Per-second heatmap (sum of counts) and retention (records watching each second). */
+  async heatmap(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>, duration: number | null) {
+    await this.materializer.settle();
+    const hms = await this.store.views.hms(this.set(req));
+    const { heatmap, retention } = mergeHeatmap(hms.map((h) => decodeHm(h)));
+    const lastSecond = (runs: HmRun[]) => (runs.length ? runs[runs.length - 1].end + 1 : 0);
+    const length = Math.min(MAX_HEATMAP_SECONDS, Math.max(duration ?? 0, lastSecond(heatmap)));
+    return {
+      records: hms.length,
+      seconds: length,
+      heatmap: perSecondCounts(heatmap, length),
+      retention: perSecondCounts(retention, length),
+      hm: encodeHm(heatmap),
+    };
+  }
+
+  async watchingNow(accountId: string, contentIds?: string[]): Promise<number> {
+    return this.store.views.watchingNow(accountId, this.now() - 60_000, contentIds);
+  }
+
+  /** Referrers grouped by domain, each with its pages: views, player_loads, view_rate. */
+  async referrers(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>) {
+    const rows = await this.query({ ...req, groupBy: ['domain', 'url'], metrics: ['views', 'player_loads', 'view_rate'] });
+    const domains = await this.query({ ...req, groupBy: ['domain'], metrics: ['views', 'player_loads', 'view_rate'] });
+    const pick = (r: StatsRow) => ({ views: r.metrics.views, player_loads: r.metrics.player_loads, view_rate: r.metrics.view_rate });
+    return StatsService.sort(domains).map((d) => ({
+      domain: d.key.domain ?? null,
+      ...pick(d),
+      pages: StatsService.sort(rows.filter((r) => r.key.domain === d.key.domain)).map((p) => ({ url: p.key.url ?? null, ...pick(p) })),
+    }));
+  }
+}

@@ -1,0 +1,70 @@
+/** Query parameters of the native stats API, parsed into a StatsRequest; each error names its parameter. */
+import { AppError } from '../errors.ts';
+import { addDays, localDate, parsePeriod, PeriodError } from '../metrics/period.ts';
+import { METRIC_NAMES, type Metric } from '../metrics/registry.ts';
+import type { Order } from '../metrics/stats.ts';
+import { DIMENSIONS, type Dimension, type RecordFilters } from '../storage/types.ts';
+
+export const DEFAULT_METRICS: Metric[] = ['views', 'player_loads', 'unique_views', 'view_rate', 'total_watch_time', 'avg_watch_time', 'watch_depth'];
+
+/** Filter parameters shared by every stats route, mapped to record filters. */
+export const FILTER_PARAMS = {
+  video_id: 'contentIds', project_id: 'projectId', folder: 'folder', country: 'country', platform: 'platform',
+  os: 'os', browser: 'browser', domain: 'domain', device_type: 'deviceType', user_id: 'userId', session_id: 'sessionId',
+} as const satisfies Record<string, keyof RecordFilters>;
+
+export const filterQuerySchema = Object.fromEntries(Object.keys(FILTER_PARAMS).map((k) => [k, { type: 'string', maxLength: 2048 }]));
+
+const bad = (msg: string) => new AppError('validation_failed', msg);
+
+function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], dflt: T[]): T[] {
+  if (raw === undefined || raw === '') return dflt;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw bad(`${name}: ${JSON.stringify(i)} is not accepted; expected a comma-separated list of ${allowed.join(', ')}`);
+  return [...new Set(items)] as T[];
+}
+
+export function parsePeriodParams(q: Record<string, unknown>, now: number): { fromMs: number; toMs: number; tz: string } {
+  const str = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
+  const tz = str('tz') ?? 'UTC';
+  const today = (() => {
+    try {
+      return localDate(now, tz);
+    } catch {
+      throw bad(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+    }
+  })();
+  try {
+    return { ...parsePeriod(str('from') ?? addDays(today, -29), str('to') ?? today, tz), tz };
+  } catch (err) {
+    if (err instanceof PeriodError) throw bad(err.message);
+    throw err;
+  }
+}
+
+export function parseFilters(q: Record<string, unknown>): RecordFilters {
+  const f: RecordFilters = {};
+  for (const [param, field] of Object.entries(FILTER_PARAMS)) {
+    const v = q[param];
+    if (typeof v !== 'string' || v === '') continue;
+    if (field === 'contentIds') f.contentIds = v.split(',').map((s) => s.trim()).filter(Boolean);
+    else (f as Record<string, string>)[field] = v;
+  }
+  return f;
+}
+
+export function parseMetrics(raw: string | undefined): Metric[] {
+  return list('metrics', raw, METRIC_NAMES, DEFAULT_METRICS);
+}
+
+export function parseDimensions(raw: string | undefined): Dimension[] {
+  return list('dimensions', raw, DIMENSIONS, []);
+}
+
+/** `field.direction`, the field a requested metric or dimension. */
+export function parseOrder(raw: string | undefined, fields: string[]): Order | undefined {
+  if (!raw) return undefined;
+  const m = /^([a-z_]+)\.(asc|desc)$/.exec(raw);
+  if (!m || !fields.includes(m[1])) throw bad(`order: ${JSON.stringify(raw)} is not accepted; expected field.asc or field.desc with field one of ${fields.join(', ')}`);
+  return { field: m[1], dir: m[2] as 'asc' | 'desc' };
+}

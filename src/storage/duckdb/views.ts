@@ -1,0 +1,231 @@
+/** View records in DuckDB: materialization writes and the aggregate/list reads of every surface. */
+import { DuckDBListType, BIGINT, DuckDBListValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { markUnique, type RecordEvent, type ViewRecord } from '../../metrics/viewRecord.ts';
+import type { BaseSums, RecordRow, ViewRepo } from '../types.ts';
+import { fromDuckRow, type Db, type Param, type Row } from './db.ts';
+import { rowToEvent } from './events.ts';
+import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
+
+const BIGINT_LIST = new DuckDBListType(BIGINT);
+const ts = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
+
+const CARRIED: Array<keyof ViewRecord> = [
+  'userId', 'email', 'viewerAccountId', 'viewerName', 'deviceType', 'browser', 'os', 'platform', 'userAgent',
+  'ip', 'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain', 'title',
+];
+
+function appendRecord(app: DuckDBAppender, r: ViewRecord): void {
+  app.appendVarchar(r.accountId);
+  app.appendVarchar(r.viewId);
+  app.appendVarchar(r.contentId);
+  app.appendVarchar(r.sessionId);
+  app.appendVarchar(r.viewer);
+  app.appendTimestamp(ts(r.startedAt));
+  app.appendTimestamp(ts(r.lastEventAt));
+  app.appendInteger(r.loads);
+  app.appendList(new DuckDBListValue(r.loadTimes.map((t) => BigInt(t))), BIGINT_LIST);
+  app.appendList(new DuckDBListValue(r.progressMinutes.map((t) => BigInt(t))), BIGINT_LIST);
+  app.appendBoolean(r.played);
+  app.appendBoolean(r.counted);
+  app.appendBoolean(r.completed);
+  app.appendBoolean(r.unique === true);
+  app.appendVarchar(r.hm);
+  app.appendBigInt(BigInt(r.uniqueSeconds));
+  app.appendBigInt(BigInt(r.totalSeconds));
+  if (r.duration === null) app.appendNull();
+  else app.appendInteger(r.duration);
+  app.appendDouble(r.longestRun);
+  app.appendInteger(r.rebufferCount);
+  app.appendDouble(r.rebufferTime);
+  app.appendInteger(r.errorCount);
+  for (const f of CARRIED) {
+    const v = r[f];
+    if (v === null || v === undefined) app.appendNull();
+    else if (typeof v === 'number') app.appendDouble(v);
+    else app.appendVarchar(String(v));
+  }
+  app.endRow();
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+
+function recordRow(r: Row): RecordRow {
+  const s = (k: string) => (r[k] as string | null) ?? null;
+  const duration = r.duration === null || r.duration === undefined ? null : Number(r.duration);
+  const uniqueSeconds = num(r.unique_seconds);
+  return {
+    viewId: r.view_id as string, contentId: r.content_id as string, sessionId: r.session_id as string, viewer: r.viewer as string,
+    startedAt: r.started_at as number, unique: r.is_unique as boolean, played: r.played as boolean, counted: r.counted as boolean,
+    completed: r.completed as boolean, hm: r.hm as string, uniqueSeconds, totalSeconds: num(r.total_seconds), duration,
+    percentViewed: duration === null ? null : Math.min(1, uniqueSeconds / duration),
+    title: s('title'), email: s('email'), viewerAccountId: s('viewer_account_id'), viewerName: s('viewer_name'), userId: s('user_id'),
+    ip: s('ip'), userAgent: s('user_agent'), country: s('country'), region: s('region'), city: s('city'),
+    lat: (r.lat as number | null) ?? null, lon: (r.lon as number | null) ?? null, org: s('org'), url: s('url'), referrer: s('referrer'),
+    domain: s('domain'), deviceType: s('device_type'), platform: s('platform'), os: s('os'), browser: s('browser'), loads: num(r.loads),
+  };
+}
+
+export function viewRepo(db: Db): ViewRepo {
+  return {
+    async streamDirtySessions(afterSeq, uptoSeq, visit) {
+      await db.with(async (q) => {
+        const result = await q.conn.stream(
+          `SELECT e.* FROM events e
+           SEMI JOIN (SELECT DISTINCT account_id, session_id FROM events WHERE seq > ? AND seq <= ? AND NOT is_bot) d
+             ON e.account_id = d.account_id AND e.session_id = d.session_id
+           WHERE NOT e.is_bot ORDER BY e.account_id, e.session_id`,
+          [afterSeq, uptoSeq],
+        );
+        let cur: RecordEvent[] = [];
+        let account = '';
+        let session = '';
+        for await (const rows of result.yieldRowObjectJs()) {
+          for (const raw of rows) {
+            const e = rowToEvent(fromDuckRow(raw as Row));
+            if (cur.length && (e.accountId !== account || e.sessionId !== session)) {
+              await visit(account, session, cur);
+              cur = [];
+            }
+            account = e.accountId;
+            session = e.sessionId;
+            cur.push(e);
+          }
+        }
+        if (cur.length) await visit(account, session, cur);
+      });
+    },
+    async replaceSessions(accountId, sessionIds, records, watermark) {
+      await db.tx(async (q) => {
+        const sessions = JSON.stringify(sessionIds);
+        // Pairs whose uniqueness may change: those of the old records and of the new ones.
+        const old = await q.all<{ viewer: string; content_id: string }>(
+          'SELECT DISTINCT viewer, content_id FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], session_id)',
+          [accountId, sessions],
+        );
+        await q.run('DELETE FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], session_id)', [accountId, sessions]);
+        if (records.length) {
+          const app = await q.conn.createAppender('view_records');
+          try {
+            for (const r of records) appendRecord(app, r);
+            app.flushSync();
+          } finally {
+            app.closeSync();
+          }
+        }
+        const viewers = [...new Set([...old.map((o) => o.viewer), ...records.map((r) => r.viewer)])];
+        if (viewers.length) {
+          const pairs = await q.all<{ view_id: string; viewer: string; content_id: string; played: boolean; started_at: number }>(
+            'SELECT view_id, viewer, content_id, played, started_at FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], viewer)',
+            [accountId, JSON.stringify(viewers)],
+          );
+          const marked = markUnique(pairs.map((p) => ({ viewId: p.view_id, accountId, contentId: p.content_id, viewer: p.viewer, played: p.played, startedAt: p.started_at })));
+          const uniques = marked.filter((m) => m.unique).map((m) => m.viewId);
+          await q.run(
+            'UPDATE view_records SET is_unique = list_contains(?::JSON::VARCHAR[], view_id) WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], viewer)',
+            [JSON.stringify(uniques), accountId, JSON.stringify(viewers)],
+          );
+        }
+        if (watermark !== null) await setWatermark(q, watermark);
+      });
+    },
+    async watermark() {
+      return (await db.one<{ value: number }>("SELECT value FROM worker_state WHERE name = 'materialized_seq'"))?.value ?? 0;
+    },
+    setWatermark: (seq) => db.with((q) => setWatermark(q, seq)),
+    async aggregate(set, groupBy) {
+      const params: Param[] = [];
+      const g = groupSql(groupBy, 'v.started_at', params, set.tz);
+      const where = whereSql(set, 'v.started_at', params);
+      const rows = await db.all(
+        `SELECT ${g.select}
+           count(*) AS records,
+           count(*) FILTER (WHERE v.played) AS played,
+           count(*) FILTER (WHERE v.counted) AS views,
+           coalesce(sum(v.unique_seconds) FILTER (WHERE v.played), 0) AS watch_time,
+           coalesce(sum(v.unique_seconds) FILTER (WHERE v.played AND ${DURATION} IS NOT NULL), 0) AS depth_watch_time,
+           coalesce(sum(${DURATION}) FILTER (WHERE v.counted), 0) AS depth_denominator,
+           count(*) FILTER (WHERE v.completed AND v.played) AS completed,
+           coalesce(sum(v.rebuffer_count), 0) AS rebuffer_count,
+           coalesce(sum(v.rebuffer_time), 0) AS rebuffer_time,
+           coalesce(sum(v.error_count), 0) AS error_count
+         FROM ${FROM} WHERE ${where} ${g.groupBy}`,
+        params,
+      );
+      return rows.map((r): BaseSums => ({
+        key: g.key(r), records: num(r.records), played: num(r.played), views: num(r.views), watchTime: num(r.watch_time),
+        depthWatchTime: num(r.depth_watch_time), depthDenominator: num(r.depth_denominator), completed: num(r.completed),
+        rebufferCount: num(r.rebuffer_count), rebufferTime: num(r.rebuffer_time), errorCount: num(r.error_count),
+      }));
+    },
+    async loads(set, groupBy) {
+      const params: Param[] = [];
+      const g = groupSql(groupBy, 'v.load_at', params, set.tz);
+      const where = whereSql(set, 'v.load_at', params);
+      const rows = await db.all(
+        `SELECT ${g.select} count(*) AS loads
+         FROM (SELECT *, epoch_ms(unnest(load_times)) AS load_at FROM view_records WHERE account_id = ? AND loads > 0) v
+         LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
+         WHERE ${where} ${g.groupBy}`,
+        [...params.slice(0, groupBy.includes('date') ? 1 : 0), set.accountId, ...params.slice(groupBy.includes('date') ? 1 : 0)],
+      );
+      return rows.map((r) => ({ key: g.key(r), loads: num(r.loads) }));
+    },
+    async peakConcurrent(set, groupBy) {
+      const params: Param[] = [];
+      const g = groupSql(groupBy, 'v.minute_at', params, set.tz);
+      const where = whereSql(set, 'v.minute_at', params);
+      const keys = groupBy.map((_, i) => `k${i}`);
+      const rows = await db.all(
+        `SELECT ${keys.map((k) => k + ', ').join('')} max(n) AS peak FROM (
+           SELECT ${g.select} v.minute_at, count(DISTINCT v.session_id) AS n
+           FROM (SELECT *, epoch_ms(unnest(progress_minutes) * 60000) AS minute_at FROM view_records WHERE account_id = ? AND len(progress_minutes) > 0) v
+           LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
+           WHERE ${where} GROUP BY ${[...keys, 'v.minute_at'].join(', ')}
+         ) ${keys.length ? 'GROUP BY ' + keys.join(', ') : ''}`,
+        [...params.slice(0, groupBy.includes('date') ? 1 : 0), set.accountId, ...params.slice(groupBy.includes('date') ? 1 : 0)],
+      );
+      return rows.map((r) => ({ key: g.key(r), peak: num(r.peak) }));
+    },
+    async list(set, opts) {
+      const params: Param[] = [];
+      const where = whereSql(set, 'v.started_at', params) + (opts.playedOnly ? ' AND v.played' : '');
+      const dir = opts.order === 'asc' ? 'ASC' : 'DESC';
+      const rows = await db.all(
+        `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS title FROM ${FROM}
+         WHERE ${where} ORDER BY v.started_at ${dir}, v.view_id ${dir} LIMIT ? OFFSET ?`,
+        [...params, opts.limit, opts.offset],
+      );
+      return rows.map(recordRow);
+    },
+    async count(set, opts) {
+      const params: Param[] = [];
+      const where = whereSql(set, 'v.started_at', params) + (opts.playedOnly ? ' AND v.played' : '');
+      return num((await db.one(`SELECT count(*) AS n FROM ${FROM} WHERE ${where}`, params))?.n);
+    },
+    async hms(set) {
+      const params: Param[] = [];
+      const where = whereSql(set, 'v.started_at', params);
+      return (await db.all<{ hm: string }>(`SELECT v.hm FROM ${FROM} WHERE ${where} AND v.played AND v.hm <> ''`, params)).map((r) => r.hm);
+    },
+    async watchingNow(accountId, sinceMs, contentIds) {
+      const params: Param[] = [accountId, new Date(sinceMs)];
+      let extra = '';
+      if (contentIds?.length) {
+        extra = ' AND list_contains(?::JSON::VARCHAR[], content_id)';
+        params.push(JSON.stringify(contentIds));
+      }
+      const r = await db.one(
+        `SELECT count(DISTINCT session_id) AS n FROM events WHERE account_id = ? AND received_at >= ? AND NOT is_bot
+           AND event IN ('playStart', 'watchProgress')${extra}`,
+        params,
+      );
+      return num(r?.n);
+    },
+  };
+}
+
+async function setWatermark(q: { run(sql: string, p?: Param[]): Promise<number> }, seq: number): Promise<void> {
+  await q.run("INSERT INTO worker_state VALUES ('materialized_seq', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [seq]);
+}
+
+export type { RecordEvent };
