@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { authRoutes } from './auth/routes.ts';
 import type { AuthService } from './auth/service.ts';
 import { catalogRoutes } from './catalog/routes.ts';
+import { compatRoutes } from './compat/index.ts';
 import type { Ingest } from './collector/ingest.ts';
 import { collectorRoutes } from './collector/routes.ts';
 import type { EventWriter } from './collector/writer.ts';
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(catalogRoutes, deps);
   await fastify.register(eventRoutes, deps);
   await fastify.register(statsRoutes, deps);
+  await fastify.register(compatRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.ready();
 
