@@ -106,6 +106,17 @@ export class StatsService {
     };
   }
 
+  /** View records of a set, with the catalog's duration and title applied (for the record-level dialects). */
+  async records(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>, opts: { playedOnly: boolean; order: 'asc' | 'desc'; limit: number; offset: number }) {
+    await this.materializer.settle();
+    return this.store.views.list(this.set(req), opts);
+  }
+
+  async countRecords(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>, opts: { playedOnly: boolean }): Promise<number> {
+    await this.materializer.settle();
+    return this.store.views.count(this.set(req), opts);
+  }
+
   async watchingNow(accountId: string, contentIds?: string[]): Promise<number> {
     return this.store.views.watchingNow(accountId, this.now() - 60_000, contentIds);
   }
