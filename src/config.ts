@@ -2,6 +2,7 @@
  * The only reader of process.env. Every setting is parsed and checked here; a bad value stops
  * start-up with a message naming the variable. The result is frozen and passed down explicitly.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type IpMode = 'full' | 'truncate' | 'drop';
@@ -65,9 +66,19 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is not accepted; expected 1/true/yes or 0/false/no`);
 }
 
-function optPath(env: Env, name: string): string | null {
+/** A file that must exist when the variable is set. */
+function optFile(env: Env, name: string): string | null {
   const raw = env[name];
-  return raw ? resolve(raw) : null;
+  if (!raw) return null;
+  const path = resolve(raw);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    /* reported below */
+  }
+  if (!isFile) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a readable file; unset it to use the bundled database`);
+  return path;
 }
 
 export function loadConfig(env: Env = process.env): Readonly<Config> {
@@ -87,10 +98,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: bool(env, 'REELSTAT_TRUST_PROXY', false),
     logLevel: oneOf(env, 'REELSTAT_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     geo: {
-      cityV4Path: optPath(env, 'REELSTAT_GEOIP_CITY_V4'),
-      cityV6Path: optPath(env, 'REELSTAT_GEOIP_CITY_V6'),
-      asnV4CsvPath: optPath(env, 'REELSTAT_GEOIP_ASN_V4'),
-      asnV6CsvPath: optPath(env, 'REELSTAT_GEOIP_ASN_V6'),
+      cityV4Path: optFile(env, 'REELSTAT_GEOIP_CITY_V4'),
+      cityV6Path: optFile(env, 'REELSTAT_GEOIP_CITY_V6'),
+      asnV4CsvPath: optFile(env, 'REELSTAT_GEOIP_ASN_V4'),
+      asnV6CsvPath: optFile(env, 'REELSTAT_GEOIP_ASN_V6'),
     },
     collector: {
       accountRate: int(env, 'REELSTAT_COLLECT_ACCOUNT_RATE', 50_000, 0, 100_000_000),

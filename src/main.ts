@@ -15,7 +15,14 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const server = await startServer(config, log);
+let server: Awaited<ReturnType<typeof startServer>>;
+try {
+  server = await startServer(config, log);
+} catch (err) {
+  log.error({ err }, 'start-up failed');
+  process.stderr.write(`reelstat: could not start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 
 if (server.firstAccount) {
   const a = server.firstAccount;

@@ -79,6 +79,12 @@ describe('newer files from the settings', () => {
     assert.equal(g.lookup('2a01::1').org, null);
   });
 
+  it('an ASN file without ranges is refused, naming the file', async () => {
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, 'start,end\n');
+    await assert.rejects(openGeo({ ...defaultGeoPaths(), asnV4CsvPath: empty }), (err: Error) => err.message.includes(`${empty} holds no ASN ranges`));
+  });
+
   it('csvFields splits RFC 4180 lines', () => {
     assert.deepEqual(csvFields('1,2,3,Org'), ['1', '2', '3', 'Org']);
     assert.deepEqual(csvFields('1,2,3,"A, B ""C"""'), ['1', '2', '3', 'A, B "C"']);

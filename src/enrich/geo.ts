@@ -120,6 +120,7 @@ function loadAsn<T extends Uint32Array | BigUint64Array>(path: string, v6: boole
     }
     org[k++] = i;
   }
+  if (k === 0) throw new Error(`${path} holds no ASN ranges; expected CSV lines "start,end,asn,organisation" with numeric addresses`);
   return sortedTable(starts.subarray(0, k) as T, ends.subarray(0, k) as T, org.subarray(0, k), names);
 }
 
