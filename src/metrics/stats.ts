@@ -83,7 +83,11 @@ export class StatsService {
     };
     return [...rows].sort((a, b) => {
       if (order) {
-        const c = cmp(val(a, order.field), val(b, order.field));
+        const va = val(a, order.field);
+        const vb = val(b, order.field);
+        // Rows without a value (no loads, unknown country…) go last in either direction.
+        if ((va === null) !== (vb === null)) return va === null ? 1 : -1;
+        const c = cmp(va, vb);
         if (c !== 0) return order.dir === 'asc' ? c : -c;
       }
       return -cmp(a.metrics.views, b.metrics.views) || -cmp(a.metrics.player_loads, b.metrics.player_loads) || cmp(id(a), id(b));

@@ -92,8 +92,8 @@ export async function kinescopeRoutes(app: FastifyInstance, deps: CompatDeps): P
       description: `Answers {"data": [{"<group_by>": key, ${KINESCOPE_METRICS.join(', ')}}], "meta": {"pagination": {"page", "per_page", "total"}}}; ` +
         'total counts the groups. A group key is null for records without one (no project, unknown country). group_by=date lists every day of ' +
         'the period (zeros where nothing happened) as YYYY-MM-DD. Default order: by views, then player_loads (both descending), then the key; ' +
-        'for group_by=date by date ascending. order=field.direction sorts by that field first (ties as by default; null values sort as the ' +
-        `largest), field one of the metrics or the group key. Metrics: ${metricList}. ${ERRORS_DOC}`,
+        'for group_by=date by date ascending. order=field.direction sorts by that field first (ties as by default; rows without a value go last in either direction' +
+        `), field one of the metrics or the group key. Metrics: ${metricList}. ${ERRORS_DOC}`,
       tags: ['kinescope'],
       querystring: {
         type: 'object',
