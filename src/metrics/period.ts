@@ -75,3 +75,34 @@ export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
   for (let d = localDate(fromMs, tz); dayStartUtc(d, tz) < toMs && out.length < 3700; d = addDays(d, 1)) out.push(d);
   return out;
 }
+
+/**
+ * The offsets of `tz` over [fromMs, toMs): pieces [startMs, endMs) of constant offset, so that a
+ * store can name local days with plain arithmetic instead of a time-zone conversion per row.
+ */
+export function zoneSegments(fromMs: number, toMs: number, tz: string): Array<{ startMs: number; endMs: number; offsetMs: number }> {
+  const out: Array<{ startMs: number; endMs: number; offsetMs: number }> = [];
+  const HOUR = 3_600_000;
+  let start = fromMs;
+  let offset = tzOffset(start, tz);
+  for (let t = fromMs; t < toMs; ) {
+    const next = Math.min(toMs, t + 6 * HOUR);
+    const o = tzOffset(next, tz);
+    if (o !== offset && next < toMs) {
+      // Find the change to the minute.
+      let lo = t;
+      let hi = next;
+      while (hi - lo > 60_000) {
+        const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+        if (tzOffset(mid, tz) === offset) lo = mid;
+        else hi = mid;
+      }
+      out.push({ startMs: start, endMs: hi, offsetMs: offset });
+      start = hi;
+      offset = tzOffset(hi, tz);
+    }
+    t = next;
+  }
+  out.push({ startMs: start, endMs: toMs, offsetMs: offset });
+  return out;
+}

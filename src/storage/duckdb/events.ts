@@ -132,7 +132,7 @@ export function eventRepo(db: Db, writer: DuckDBConnection): EventRepo {
     async existingIds(accountId, ids) {
       if (!ids.length) return new Set();
       const rows = await db.all<{ id: string }>(
-        'SELECT DISTINCT id FROM events WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], id)',
+        'SELECT DISTINCT id FROM events WHERE account_id = ? AND id IN (SELECT unnest(?::JSON::VARCHAR[]))',
         [accountId, JSON.stringify(ids)],
       );
       return new Set(rows.map((r) => r.id));

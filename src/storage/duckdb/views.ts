@@ -99,10 +99,10 @@ export function viewRepo(db: Db): ViewRepo {
         const sessions = JSON.stringify(sessionIds);
         // Pairs whose uniqueness may change: those of the old records and of the new ones.
         const old = await q.all<{ viewer: string; content_id: string }>(
-          'SELECT DISTINCT viewer, content_id FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], session_id)',
+          'SELECT DISTINCT viewer, content_id FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))',
           [accountId, sessions],
         );
-        await q.run('DELETE FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], session_id)', [accountId, sessions]);
+        await q.run('DELETE FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, sessions]);
         if (records.length) {
           const app = await q.conn.createAppender('view_records');
           try {
@@ -115,14 +115,16 @@ export function viewRepo(db: Db): ViewRepo {
         const viewers = [...new Set([...old.map((o) => o.viewer), ...records.map((r) => r.viewer)])];
         if (viewers.length) {
           const pairs = await q.all<{ view_id: string; viewer: string; content_id: string; played: boolean; started_at: number }>(
-            'SELECT view_id, viewer, content_id, played, started_at FROM view_records WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], viewer)',
+            'SELECT view_id, viewer, content_id, played, started_at FROM view_records WHERE account_id = ? AND viewer IN (SELECT unnest(?::JSON::VARCHAR[]))',
             [accountId, JSON.stringify(viewers)],
           );
           const marked = markUnique(pairs.map((p) => ({ viewId: p.view_id, accountId, contentId: p.content_id, viewer: p.viewer, played: p.played, startedAt: p.started_at })));
           const uniques = marked.filter((m) => m.unique).map((m) => m.viewId);
           await q.run(
-            'UPDATE view_records SET is_unique = list_contains(?::JSON::VARCHAR[], view_id) WHERE account_id = ? AND list_contains(?::JSON::VARCHAR[], viewer)',
-            [JSON.stringify(uniques), accountId, JSON.stringify(viewers)],
+            `UPDATE view_records SET is_unique = NOT is_unique
+             WHERE account_id = ? AND viewer IN (SELECT unnest(?::JSON::VARCHAR[]))
+               AND is_unique <> (view_id IN (SELECT unnest(?::JSON::VARCHAR[])))`,
+            [accountId, JSON.stringify(viewers), JSON.stringify(uniques)],
           );
         }
         if (watermark !== null) await setWatermark(q, watermark);
@@ -134,7 +136,7 @@ export function viewRepo(db: Db): ViewRepo {
     setWatermark: (seq) => db.with((q) => setWatermark(q, seq)),
     async aggregate(set, groupBy) {
       const params: Param[] = [];
-      const g = groupSql(groupBy, 'v.started_at', params, set.tz);
+      const g = groupSql(groupBy, 'v.started_at', set);
       const where = whereSql(set, 'v.started_at', params);
       const rows = await db.all(
         `SELECT ${g.select}
@@ -159,20 +161,20 @@ export function viewRepo(db: Db): ViewRepo {
     },
     async loads(set, groupBy) {
       const params: Param[] = [];
-      const g = groupSql(groupBy, 'v.load_at', params, set.tz);
+      const g = groupSql(groupBy, 'v.load_at', set);
       const where = whereSql(set, 'v.load_at', params);
       const rows = await db.all(
         `SELECT ${g.select} count(*) AS loads
          FROM (SELECT *, epoch_ms(unnest(load_times)) AS load_at FROM view_records WHERE account_id = ? AND loads > 0) v
          LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
          WHERE ${where} ${g.groupBy}`,
-        [...params.slice(0, groupBy.includes('date') ? 1 : 0), set.accountId, ...params.slice(groupBy.includes('date') ? 1 : 0)],
+        [set.accountId, ...params],
       );
       return rows.map((r) => ({ key: g.key(r), loads: num(r.loads) }));
     },
     async peakConcurrent(set, groupBy) {
       const params: Param[] = [];
-      const g = groupSql(groupBy, 'v.minute_at', params, set.tz);
+      const g = groupSql(groupBy, 'v.minute_at', set);
       const where = whereSql(set, 'v.minute_at', params);
       const keys = groupBy.map((_, i) => `k${i}`);
       const rows = await db.all(
@@ -182,7 +184,7 @@ export function viewRepo(db: Db): ViewRepo {
            LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
            WHERE ${where} GROUP BY ${[...keys, 'v.minute_at'].join(', ')}
          ) ${keys.length ? 'GROUP BY ' + keys.join(', ') : ''}`,
-        [...params.slice(0, groupBy.includes('date') ? 1 : 0), set.accountId, ...params.slice(groupBy.includes('date') ? 1 : 0)],
+        [set.accountId, ...params],
       );
       return rows.map((r) => ({ key: g.key(r), peak: num(r.peak) }));
     },
@@ -211,7 +213,7 @@ export function viewRepo(db: Db): ViewRepo {
       const params: Param[] = [accountId, new Date(sinceMs)];
       let extra = '';
       if (contentIds?.length) {
-        extra = ' AND list_contains(?::JSON::VARCHAR[], content_id)';
+        extra = ' AND content_id IN (SELECT unnest(?::JSON::VARCHAR[]))';
         params.push(JSON.stringify(contentIds));
       }
       const r = await db.one(

@@ -1,0 +1,123 @@
+/**
+ * Q1: queries on 10M seeded events. Each endpoint is timed through HTTP and against the storage
+ * calls it makes (the raw SQL), in the same run: p50/p95 over 20 runs after 3 warm-ups.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { Materializer } from '../src/metrics/materializer.ts';
+import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
+import type { RecordSet, Store } from '../src/storage/types.ts';
+import { startServer } from '../src/server.ts';
+import { seedCatalog, seedEvents } from './querydata.ts';
+import { saveResult } from './lib.ts';
+
+const RUNS = 20;
+const DAY = 86_400_000;
+
+async function time(fn: () => Promise<unknown>) {
+  for (let i = 0; i < 3; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: +ms[Math.floor(RUNS / 2)].toFixed(1), p95: +ms[Math.floor(RUNS * 0.95)].toFixed(1) };
+}
+
+async function listAll(store: Store, set: RecordSet) {
+  let n = 0;
+  for (let offset = 0; ; offset += 5000) {
+    const rows = await store.views.list(set, { playedOnly: true, order: 'asc', limit: 5000, offset });
+    n += rows.length;
+    if (rows.length < 5000) return n;
+  }
+}
+
+export async function run() {
+  const total = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'reelstat-qbench-'));
+  const config = loadConfig({ REELSTAT_DATA_DIR: dataDir, PORT: '0', REELSTAT_LOG_LEVEL: 'warn', REELSTAT_COLLECT_IP_RATE: '0', REELSTAT_AUTH_MAX_FAILURES: '1000000' });
+  const log = createLogger('warn');
+  // Bootstrap the account, then fill the store directly (ingest speed is the ingest bench's business).
+  await (await startServer(config, log, { listen: false })).close();
+  const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
+  const now = Date.now();
+  let store = await openDuckDbStore(config.dbPath);
+  await seedCatalog(store, creds.id, now);
+  let t0 = performance.now();
+  const written = await seedEvents(store, creds.id, total, now);
+  const seedSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const mat = new Materializer(store, log);
+  await mat.start();
+  mat.committed(await store.events.maxSeq());
+  await mat.settle();
+  mat.stop();
+  const materializeSeconds = (performance.now() - t0) / 1000;
+  console.log(`seeded ${written} events in ${seedSeconds.toFixed(1)} s; materialized in ${materializeSeconds.toFixed(1)} s`);
+  const records = await store.views.count({ accountId: creds.id, fromMs: 0, toMs: now + DAY, tz: 'UTC', filters: {} }, { playedOnly: false });
+
+  const today = new Date(now).toISOString().slice(0, 10);
+  const from30 = new Date(now - 29 * DAY).toISOString().slice(0, 10);
+  const set: RecordSet = { accountId: creds.id, fromMs: Date.parse(from30), toMs: Date.parse(today) + DAY, tz: 'UTC', filters: {} };
+  const set31: RecordSet = { ...set, fromMs: Date.parse(today) - 30 * DAY };
+  const one: RecordSet = { ...set, filters: { contentIds: ['video-0'] } };
+  const raw = {
+    overview: () => Promise.all([store.views.aggregate(set, []), store.views.loads(set, [])]),
+    groupVideo: () => Promise.all([store.views.aggregate(set, ['video_id']), store.views.loads(set, ['video_id'])]),
+    groupDate: () => Promise.all([store.views.aggregate(set, ['date']), store.views.loads(set, ['date'])]),
+    groupCountry: () => Promise.all([store.views.aggregate(set, ['country']), store.views.loads(set, ['country'])]),
+    nativeTop25: () => Promise.all([store.views.aggregate(set, ['video_id']), store.views.loads(set, ['video_id'])]),
+    cincopa31: () => listAll(store, set31),
+    wistiaPage: () => Promise.all([store.views.list(one, { playedOnly: false, order: 'desc', limit: 100, offset: 0 })]),
+  };
+  const rawTimes: Record<string, { p50: number; p95: number }> = {};
+  for (const [k, fn] of Object.entries(raw)) rawTimes[k] = await time(fn);
+  console.log('raw', rawTimes);
+  await store.close();
+
+  const server = await startServer({ ...config, port: 0 }, log);
+  const bearer = { authorization: `Bearer ${creds.apiToken}` };
+  const basic = { authorization: `Basic ${Buffer.from(`api:${creds.apiToken}`).toString('base64')}` };
+  const get = (path: string, headers: Record<string, string>) => async () => {
+    const r = await fetch(server.url + path, { headers });
+    if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  };
+  const q = `from=${from30}&to=${today}`;
+  const api = {
+    overview: get(`/v1/analytics/overview?${q}`, bearer),
+    groupVideo: get(`/v1/analytics?${q}&group_by=video_id&order=views.desc&per_page=10`, bearer),
+    groupDate: get(`/v1/analytics?${q}&group_by=date&per_page=100`, bearer),
+    groupCountry: get(`/v1/analytics?${q}&group_by=country&per_page=100`, bearer),
+    nativeTop25: get(`/api/v1/stats?${q}&dimensions=video_id&limit=25`, bearer),
+    cincopa31: get(`/ohm_get_v3.aspx?t=by_uid_csv&uid=${creds.uid}&p=31-0`, {}),
+    wistiaPage: get(`/stats/medias/video-0/events.json?limit=100`, basic),
+  };
+  const apiTimes: Record<string, { p50: number; p95: number }> = {};
+  for (const [k, fn] of Object.entries(api)) {
+    try {
+      apiTimes[k] = await time(fn);
+    } catch (err) {
+      console.error(`${k}: ${(err as Error).message}`);
+      apiTimes[k] = { p50: NaN, p95: NaN };
+    }
+  }
+  await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const table = Object.keys(raw).map((k) => ({
+    query: k, apiP50: apiTimes[k].p50, apiP95: apiTimes[k].p95, rawP50: rawTimes[k].p50, rawP95: rawTimes[k].p95,
+    ratioP50: +(apiTimes[k].p50 / rawTimes[k].p50).toFixed(2), q1Met: apiTimes[k].p95 <= 150,
+  }));
+  console.table(table);
+  const out = { events: written, viewRecords: records, seedSeconds: +seedSeconds.toFixed(1), materializeSeconds: +materializeSeconds.toFixed(1), queries: table };
+  console.log(JSON.stringify(out, null, 2));
+  console.log('saved', saveResult('query', out));
+  return out;
+}
