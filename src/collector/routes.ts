@@ -1,5 +1,5 @@
 /** POST /api/v1/collect: parse, authorize, rate-limit, ingest, answer. CORS open to every origin. */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService, Principal } from '../auth/service.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -35,6 +35,20 @@ export interface CollectorDeps {
   auth: AuthService;
   store: Store;
   ingest: Ingest;
+}
+
+/**
+ * The store failing under a read the collector needs (credentials, retention) — a full disk that
+ * invalidated the database, say: 503 with Retry-After, like a failed commit, not a 500.
+ */
+async function storeRead<T>(req: FastifyRequest, read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    req.log.error({ err }, 'collector could not read the store');
+    throw new AppError('storage_unavailable', 'The store cannot be read right now; nothing was stored. Retry later with the same ids.', { retryAfter: 5 });
+  }
 }
 
 export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<void> {
@@ -77,8 +91,8 @@ export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps)
     const token = bearer(req);
     const key = (req.headers['x-reelstat-key'] as string | undefined) ?? (req.query as { writeKey?: string }).writeKey ?? body.writeKey;
     let principal: Principal;
-    if (token) principal = await auth.authenticateToken(token, req.ip);
-    else if (key) principal = await auth.authenticateWriteKey(key, req.ip);
+    if (token) principal = await storeRead(req, auth.authenticateToken(token, req.ip));
+    else if (key) principal = await storeRead(req, auth.authenticateWriteKey(key, req.ip));
     else {
       auth.failures.check(req.ip);
       throw new AppError('unauthorized', 'Send a write key (body "writeKey", ?writeKey= or X-Reelstat-Key) or an API token (Authorization: Bearer).');
@@ -89,7 +103,7 @@ export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps)
       items: body.items,
       ip: req.ip,
       userAgent: req.headers['user-agent'] ?? null,
-      retentionDays: await retentionDays(principal.accountId),
+      retentionDays: await storeRead(req, retentionDays(principal.accountId)),
     });
     return reply.code(202).send(result);
   });
