@@ -96,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Reelstat API', version: '1', description: 'Self-hosted video analytics: collector, catalog, stats, exports and vendor-compatible dialects.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
   });

@@ -116,7 +116,7 @@ describe('Cincopa /ohm_get_v3.aspx', () => {
   // Fails today: ViewRepo.list() selects `v.*` (which has the record's own `title` column) and then
   // `coalesce(c.title, v.title) AS title`; DuckDB names the second `title:1`, so the catalog title is
   // lost and the record's event title (here none) is read instead. Fix in src/storage/duckdb/views.ts.
-  it('name is the catalog title, over the events\' title', { todo: 'ViewRepo.list() loses the catalog title (duplicate "title" column)' }, async () => {
+  it('name is the catalog title, over the events\' title', async () => {
     const rows = await csv(`t=by_uid_csv&uid=${s.uid}&p=31-0`);
     assert.deepEqual(rows.filter((r) => r.rid === 'v1').map((r) => r.name), [TITLE, TITLE, TITLE]);
   });

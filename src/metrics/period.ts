@@ -83,6 +83,8 @@ export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
 export function zoneSegments(fromMs: number, toMs: number, tz: string): Array<{ startMs: number; endMs: number; offsetMs: number }> {
   const out: Array<{ startMs: number; endMs: number; offsetMs: number }> = [];
   const HOUR = 3_600_000;
+  // Past ~40 years nothing is grouped by day; keep the last offset rather than scanning millennia.
+  toMs = Math.min(toMs, fromMs + 40 * 366 * 24 * HOUR);
   let start = fromMs;
   let offset = tzOffset(start, tz);
   for (let t = fromMs; t < toMs; ) {

@@ -3,7 +3,7 @@
  * record set, group it, fetch base sums, loads and peaks from the store, derive the metrics through
  * the registry, and rank or order the groups.
  */
-import type { Dimension, GroupKey, RecordFilters, RecordSet, Store } from '../storage/types.ts';
+import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, Store } from '../storage/types.ts';
 import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
 import type { Materializer } from './materializer.ts';
 import { datesOf } from './period.ts';
@@ -114,6 +114,16 @@ export class StatsService {
   async records(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>, opts: { playedOnly: boolean; order: 'asc' | 'desc'; limit: number; offset: number }) {
     await this.materializer.settle();
     return this.store.views.list(this.set(req), opts);
+  }
+
+  /** Every record of a set, in order, a chunk at a time (for CSV answers of any size). */
+  async streamRecords(
+    req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>,
+    opts: { playedOnly: boolean; order: 'asc' | 'desc' },
+    visit: (rows: RecordRow[]) => Promise<void>,
+  ): Promise<void> {
+    await this.materializer.settle();
+    await this.store.views.stream(this.set(req), opts, visit);
   }
 
   async countRecords(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>, opts: { playedOnly: boolean }): Promise<number> {

@@ -134,6 +134,8 @@ export interface EventRepo {
   existingIds(accountId: string, ids: string[]): Promise<Set<string>>;
   /** The highest arrival number stored, 0 when empty. */
   maxSeq(): Promise<number>;
+  /** Deletes an account's raw events whose timestamp is before `beforeMs`; returns how many. */
+  deleteBefore(accountId: string, beforeMs: number): Promise<number>;
   /** Events of an account after an arrival number, in arrival order. */
   readAfter(accountId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
 }
@@ -244,6 +246,8 @@ export interface ViewRepo {
   peakConcurrent(set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; peak: number }>>;
   list(set: RecordSet, opts: { playedOnly: boolean; order: 'asc' | 'desc'; limit: number; offset: number }): Promise<RecordRow[]>;
   count(set: RecordSet, opts: { playedOnly: boolean }): Promise<number>;
+  /** Every record of the set in order, a chunk of rows at a time, from one consistent snapshot. */
+  stream(set: RecordSet, opts: { playedOnly: boolean; order: 'asc' | 'desc' }, visit: (rows: RecordRow[]) => Promise<void>): Promise<void>;
   /** The `hm` of every played record of the set. */
   hms(set: RecordSet): Promise<string[]>;
   /** Distinct sessions with a playStart or watchProgress received since `sinceMs`. */

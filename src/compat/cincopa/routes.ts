@@ -7,15 +7,13 @@
  * - Every error of this route is plain text (`text/plain; charset=utf-8`) saying what is accepted:
  *   the scripts this dialect serves save the answer as a .csv file, not JSON.
  */
-import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.ts';
-import type { RecordRow } from '../../storage/types.ts';
+import { producerStream } from '../../http/stream.ts';
 import { csvRow } from '../csv.ts';
 import type { CompatDeps } from '../deps.ts';
 import { CINCOPA_COLUMNS, CincopaParamError, EXPORT_TYPE, MAX_DAYS, checkType, cincopaRow, fileName, parseWindow } from './columns.ts';
 
-export const PAGE_SIZE = 5000;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -77,29 +75,17 @@ export async function cincopaRoutes(app: FastifyInstance, deps: CompatDeps): Pro
     }
     const { accountId } = await auth.authenticateUid(uid, req.ip);
 
-    // The first page is read before answering, so that a failing store is a 500, not a cut-off file.
     const set = { accountId, fromMs: Math.max(0, window.fromMs), toMs: window.toMs, tz: 'UTC', filters: {} };
-    const page = (offset: number) => stats.records(set, { playedOnly: true, order: 'asc', limit: PAGE_SIZE, offset });
-    const first = window.toMs > 0 ? await page(0) : [];
-
     reply
       .type('text/csv; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="${fileName(window)}"`)
       .header('Cache-Control', 'no-store')
       .header('X-Content-Type-Options', 'nosniff');
-    return reply.send(Readable.from(rows(first, page), { objectMode: false }));
+    // One consistent snapshot, streamed: memory stays flat whatever the window holds.
+    return reply.send(producerStream(async (push) => {
+      await push(csvRow(CINCOPA_COLUMNS));
+      if (window.toMs <= 0) return;
+      await stats.streamRecords(set, { playedOnly: true, order: 'asc' }, (batch) => push(batch.map((r) => csvRow(cincopaRow(r))).join('')));
+    }));
   });
-}
-
-/** The CSV text in chunks: the header, then each page of records as one chunk. */
-async function* rows(first: RecordRow[], page: (offset: number) => Promise<RecordRow[]>): AsyncGenerator<string> {
-  yield csvRow(CINCOPA_COLUMNS);
-  let batch = first;
-  let offset = 0;
-  for (;;) {
-    if (batch.length) yield batch.map((r) => csvRow(cincopaRow(r))).join('');
-    if (batch.length < PAGE_SIZE) return;
-    offset += batch.length;
-    batch = await page(offset);
-  }
 }

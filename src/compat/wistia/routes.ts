@@ -83,14 +83,14 @@ export async function wistiaRoutes(app: FastifyInstance, deps: CompatDeps): Prom
   }
 
   app.get('/stats/medias/:mediaId/events.json', {
-    schema: { summary: 'Wistia: events of a media as JSON', description: description('json'), tags: ['wistia'], params, querystring },
+    schema: { summary: 'Wistia: events of a media as JSON', description: description('json'), tags: ['wistia'], security: [{ basic: [] }], params, querystring },
   }, async (req, reply) => {
     const { events: list } = await events(req);
     return reply.header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(list);
   });
 
   app.get('/stats/medias/:mediaId/events.csv', {
-    schema: { summary: 'Wistia: events of a media as CSV', description: description('csv'), tags: ['wistia'], params, querystring },
+    schema: { summary: 'Wistia: events of a media as CSV', description: description('csv'), tags: ['wistia'], security: [{ basic: [] }], params, querystring },
   }, async (req, reply) => {
     const { mediaId, events: list } = await events(req);
     const body = csvDocument(WISTIA_FIELDS, list.map((e) => WISTIA_FIELDS.map((f) => e[f])));

@@ -7,7 +7,7 @@ import { DuckDBInstance, DuckDBTimestampValue, type DuckDBConnection, type DuckD
 export type Param = string | number | boolean | null | bigint | Date;
 export type Row = Record<string, unknown>;
 
-function toDuck(v: Param): DuckDBValue {
+export function toDuckParam(v: Param): DuckDBValue {
   if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
   return v as DuckDBValue;
 }
@@ -31,11 +31,11 @@ export interface Querier {
 class ConnQuerier implements Querier {
   constructor(readonly conn: DuckDBConnection) {}
   async run(sql: string, params: Param[] = []): Promise<number> {
-    const r = await this.conn.run(sql, params.map(toDuck));
+    const r = await this.conn.run(sql, params.map(toDuckParam));
     return Number(r.rowsChanged);
   }
   async all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    const r = await this.conn.runAndReadAll(sql, params.map(toDuck));
+    const r = await this.conn.runAndReadAll(sql, params.map(toDuckParam));
     return r.getRowObjectsJS().map((row) => fromDuckRow(row as Row)) as T[];
   }
   async one<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {

@@ -141,6 +141,9 @@ export function eventRepo(db: Db, writer: DuckDBConnection): EventRepo {
       const r = await db.one<{ m: number | null }>('SELECT max(seq) AS m FROM events');
       return r?.m ?? 0;
     },
+    async deleteBefore(accountId, beforeMs) {
+      return db.run('DELETE FROM events WHERE account_id = ? AND ts < ?', [accountId, new Date(beforeMs)]);
+    },
     async readAfter(accountId, afterSeq, limit) {
       const rows = await db.all('SELECT * FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?', [accountId, afterSeq, limit]);
       return rows.map(rowToEvent);

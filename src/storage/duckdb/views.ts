@@ -2,7 +2,7 @@
 import { DuckDBListType, BIGINT, DuckDBListValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { markUnique, type RecordEvent, type ViewRecord } from '../../metrics/viewRecord.ts';
 import type { BaseSums, RecordRow, ViewRepo } from '../types.ts';
-import { fromDuckRow, type Db, type Param, type Row } from './db.ts';
+import { fromDuckRow, toDuckParam, type Db, type Param, type Row } from './db.ts';
 import { rowToEvent } from './events.ts';
 import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
 
@@ -58,7 +58,7 @@ function recordRow(r: Row): RecordRow {
     startedAt: r.started_at as number, unique: r.is_unique as boolean, played: r.played as boolean, counted: r.counted as boolean,
     completed: r.completed as boolean, hm: r.hm as string, uniqueSeconds, totalSeconds: num(r.total_seconds), duration,
     percentViewed: duration === null ? null : Math.min(1, uniqueSeconds / duration),
-    title: s('title'), email: s('email'), viewerAccountId: s('viewer_account_id'), viewerName: s('viewer_name'), userId: s('user_id'),
+    title: s('catalog_title') ?? s('title'), email: s('email'), viewerAccountId: s('viewer_account_id'), viewerName: s('viewer_name'), userId: s('user_id'),
     ip: s('ip'), userAgent: s('user_agent'), country: s('country'), region: s('region'), city: s('city'),
     lat: (r.lat as number | null) ?? null, lon: (r.lon as number | null) ?? null, org: s('org'), url: s('url'), referrer: s('referrer'),
     domain: s('domain'), deviceType: s('device_type'), platform: s('platform'), os: s('os'), browser: s('browser'), loads: num(r.loads),
@@ -74,7 +74,7 @@ export function viewRepo(db: Db): ViewRepo {
            SEMI JOIN (SELECT DISTINCT account_id, session_id FROM events WHERE seq > ? AND seq <= ? AND NOT is_bot) d
              ON e.account_id = d.account_id AND e.session_id = d.session_id
            WHERE NOT e.is_bot ORDER BY e.account_id, e.session_id`,
-          [afterSeq, uptoSeq],
+          [afterSeq, uptoSeq].map(toDuckParam),
         );
         let cur: RecordEvent[] = [];
         let account = '';
@@ -193,11 +193,24 @@ export function viewRepo(db: Db): ViewRepo {
       const where = whereSql(set, 'v.started_at', params) + (opts.playedOnly ? ' AND v.played' : '');
       const dir = opts.order === 'asc' ? 'ASC' : 'DESC';
       const rows = await db.all(
-        `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS title FROM ${FROM}
+        `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
          WHERE ${where} ORDER BY v.started_at ${dir}, v.view_id ${dir} LIMIT ? OFFSET ?`,
         [...params, opts.limit, opts.offset],
       );
       return rows.map(recordRow);
+    },
+    async stream(set, opts, visit) {
+      const params: Param[] = [];
+      const where = whereSql(set, 'v.started_at', params) + (opts.playedOnly ? ' AND v.played' : '');
+      const dir = opts.order === 'asc' ? 'ASC' : 'DESC';
+      await db.with(async (q) => {
+        const result = await q.conn.stream(
+          `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
+           WHERE ${where} ORDER BY v.started_at ${dir}, v.view_id ${dir}`,
+          params.map(toDuckParam),
+        );
+        for await (const rows of result.yieldRowObjectJs()) await visit(rows.map((r) => recordRow(fromDuckRow(r as Row))));
+      });
     },
     async count(set, opts) {
       const params: Param[] = [];
