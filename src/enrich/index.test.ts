@@ -23,23 +23,30 @@ describe('domainOf', () => {
 });
 
 describe('Lru', () => {
-  it('drops the least recently used entry when full', () => {
-    const c = new Lru<string, number>(2);
-    c.set('a', 1);
-    c.set('b', 2);
-    assert.equal(c.get('a'), 1); // a is now the newest
-    c.set('c', 3);
-    assert.equal(c.get('b'), undefined);
-    assert.equal(c.get('a'), 1);
-    assert.equal(c.get('c'), 3);
+  it('holds at most max entries and keeps what was used within the last max/2 insertions', () => {
+    const c = new Lru<number, number>(10);
+    for (let i = 0; i < 100; i++) {
+      c.set(i, i);
+      assert.ok(c.size <= 10, `size ${c.size}`);
+      for (let j = Math.max(0, i - 4); j <= i; j++) assert.equal(c.get(j), j, `${j} after inserting ${i}`);
+    }
+    assert.equal(c.get(0), undefined, 'long unused entries go');
   });
-  it('setting a key that is already there evicts nothing', () => {
-    const c = new Lru<string, number>(2);
+  it('a hit keeps an entry alive: one read every few insertions is enough', () => {
+    const c = new Lru<string, number>(4);
+    c.set('keep', 1);
+    for (let i = 0; i < 50; i++) {
+      c.set(`k${i}`, i);
+      if (i % 2 === 1) assert.equal(c.get('keep'), 1, `after ${i}`);
+    }
+    assert.equal(c.get('k0'), undefined);
+  });
+  it('setting a key that is there replaces its value without evicting others', () => {
+    const c = new Lru<string, number>(4);
     c.set('a', 1);
     c.set('b', 2);
     c.set('b', 3);
-    assert.equal(c.get('a'), 1);
-    assert.equal(c.get('b'), 3);
+    assert.deepEqual([c.get('a'), c.get('b'), c.size], [1, 3, 2]);
   });
 });
 
@@ -95,5 +102,32 @@ describe('createEnricher', () => {
     }
     const fresh = createEnricher({ geo, ipMode: 'truncate' });
     inputs.forEach((i, k) => assert.deepEqual(fresh.enrich(i), first[k]));
+  });
+
+  it('returns exactly the Enrichment fields plus deviceType', () => {
+    const r = createEnricher({ geo, ipMode: 'full' }).enrich({ ip: '1.1.1.1', userAgent: CHROME, url: 'https://a.com/' });
+    assert.deepEqual(Object.keys(r).sort(), ['browser', 'city', 'country', 'deviceType', 'domain', 'ip', 'isBot', 'lat', 'lon', 'org', 'os', 'platform', 'region', 'userAgent'].sort());
+  });
+
+  it('URLs that differ in path, query or fragment share a domain; the cache does not mix hosts', () => {
+    const e = createEnricher({ geo, ipMode: 'full', cacheSize: 4 });
+    const d = (url: string) => e.enrich({ ip: null, userAgent: null, url }).domain;
+    assert.equal(d('https://www.Example.com/a?x=1'), 'example.com');
+    assert.equal(d('https://www.Example.com/b#c'), 'example.com');
+    assert.equal(d('https://www.Example.com?q'), 'example.com');
+    assert.equal(d('https://other.example.com/a?x=1'), 'other.example.com');
+    assert.equal(d('https://evil.com\\@good.com/'), 'evil.com', 'a backslash ends the authority of an http(s) URL');
+    assert.equal(d('https://a.com /x'), null, 'as invalid as the whole URL');
+    assert.equal(d('https://a.com:99999/'), null, 'a bad port makes the URL invalid');
+    assert.equal(d('foo://Host.example/x'), 'host.example');
+    for (const url of ['https://www.Example.com/a', 'https://evil.com\\@good.com/', 'https://a.com /x', 'http:/\\x.com/?u=http://y.com/']) assert.equal(d(url), domainOf(url), url);
+  });
+
+  it('a very long user agent is read by its start and still cached', () => {
+    const e = createEnricher({ geo, ipMode: 'full' });
+    const long = CHROME + ' ' + 'x'.repeat(5000);
+    const r = e.enrich({ ip: null, userAgent: long, url: null });
+    assert.deepEqual([r.browser, r.os, r.platform, r.userAgent], ['Chrome', 'Windows', 'desktop', long]);
+    assert.deepEqual(e.enrich({ ip: null, userAgent: long, url: null }), r);
   });
 });

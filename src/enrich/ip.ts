@@ -1,8 +1,8 @@
 /** Client addresses: normalization and the privacy modes applied before anything is stored. */
 import { isIP } from 'node:net';
-import type { IpMode } from '../config.ts';
 
-export type { IpMode };
+/** REELSTAT_IP_MODE: what is kept of the client address (the same union as config.ts's). */
+export type IpMode = 'full' | 'truncate' | 'drop';
 
 /**
  * One spelling per address: plain IPv4 for IPv4-mapped IPv6 (::ffff:1.2.3.4 and ::ffff:102:304),
@@ -17,7 +17,7 @@ export function normalizeIp(ip: string | null | undefined): string | null {
   if (kind === 4) return v;
   if (kind !== 6) return null;
   const zone = v.indexOf('%');
-  const g = expandV6(zone < 0 ? v : v.slice(0, zone));
+  const g = ipv6Groups(zone < 0 ? v : v.slice(0, zone));
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `${g[6] >> 8}.${g[6] & 255}.${g[7] >> 8}.${g[7] & 255}`;
   }
@@ -25,7 +25,7 @@ export function normalizeIp(ip: string | null | undefined): string | null {
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail counts as two groups). */
-function expandV6(ip: string): number[] {
+export function ipv6Groups(ip: string): number[] {
   let head = ip;
   const tail: number[] = [];
   if (ip.includes('.')) {
@@ -71,7 +71,7 @@ export function applyIpMode(ip: string | null, mode: IpMode): string | null {
   if (v === null || mode === 'drop') return null;
   if (mode === 'full') return v;
   if (isIP(v) === 4) return v.replace(/\.\d+$/, '.0');
-  const g = expandV6(v);
+  const g = ipv6Groups(v);
   for (let i = 3; i < 8; i++) g[i] = 0; // keep the first 48 bits
   return compressV6(g);
 }
@@ -92,7 +92,7 @@ export function isPrivateIp(ip: string): boolean {
     const n = ipv4ToInt(ip);
     return PRIVATE_V4.some(([net, bits]) => n >>> (32 - bits) === net >>> (32 - bits));
   }
-  const g = expandV6(ip);
+  const g = ipv6Groups(ip);
   const first = g[0];
   return g.every((x) => x === 0) || (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) ||
     (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
@@ -100,5 +100,5 @@ export function isPrivateIp(ip: string): boolean {
 
 /** An IPv6 address as a BigInt (for range lookups). */
 export function ipv6ToBigInt(ip: string): bigint {
-  return expandV6(ip).reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+  return ipv6Groups(ip).reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
 }

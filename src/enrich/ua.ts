@@ -27,20 +27,22 @@ const PLATFORM: Record<string, Platform> = { mobile: 'smartphone', tablet: 'tabl
 
 export function parseUserAgent(ua: string | null): UaInfo {
   if (!ua) return { browser: null, os: null, platform: 'other', isBot: false, deviceType: 'other' };
-  const r = new UAParser(ua).getResult();
+  const p = new UAParser(ua); // reads the first 500 characters
   const bot = isBotUa(ua);
-  const os = r.os.name ?? null;
-  const browser = r.browser.name ?? null;
+  const os = p.getOS().name ?? null;
+  const browser = p.getBrowser().name ?? null;
+  const type = p.getDevice().type;
   let platform: Platform;
-  if (r.device.type) platform = PLATFORM[r.device.type] ?? 'other';
-  else if (/Android/i.test(ua) && !/Mobile/i.test(ua)) platform = 'tablet';
+  if (type) platform = PLATFORM[type] ?? 'other';
+  else if (os === 'iOS') platform = 'smartphone'; // app HTTP stacks (CFNetwork); iPads say so and are tablets above
+  else if (os === 'Android' && !/Mobile/i.test(ua)) platform = 'tablet'; // Android tablets leave out "Mobile"
   else if (browser || os) platform = 'desktop';
   else platform = 'other';
   let deviceType: DeviceType;
   if (platform === 'tv') deviceType = 'tv';
   else if (os === 'iOS' || os === 'iPadOS') deviceType = 'ios';
   else if (os === 'Android') deviceType = 'android';
-  else if (browser) deviceType = 'web';
+  else if (browser && platform !== 'other') deviceType = 'web'; // not consoles, wearables, embedded
   else deviceType = 'other';
   return { browser, os, platform, isBot: bot, deviceType };
 }
