@@ -254,6 +254,35 @@ export interface ViewRepo {
   watchingNow(accountId: string, sinceMs: number, contentIds?: string[]): Promise<number>;
 }
 
+/** What an export reads: a scope, a period, filters and the chosen fields (by catalog name). */
+export interface ExportSource {
+  scope: 'events' | 'views';
+  accountId: string;
+  fromMs: number;
+  toMs: number;
+  /** For the events scope: the categories of spec/events.md (events, quality, ads). */
+  types?: Array<'events' | 'quality' | 'ads'>;
+  filters: RecordFilters;
+  fields: Array<{ name: string; as: string }>;
+  /** Prefix text starting with = + - @ tab CR with ' (CSV and XLSX). */
+  neutralize: boolean;
+}
+
+export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
+
+/** Reads of one export, all against the same snapshot of the data. */
+export interface ExportSnapshot {
+  count(src: ExportSource): Promise<number>;
+  /** The engine writes rows [offset, offset + limit) of the source straight to a file. */
+  copy(src: ExportSource, opts: { format: CopyFormat; path: string; offset: number; limit: number; gzip: boolean }): Promise<void>;
+  /** Rows [offset, offset + limit) as arrays in field order, a chunk at a time. */
+  stream(src: ExportSource, opts: { offset: number; limit: number }, visit: (rows: unknown[][]) => Promise<void>): Promise<void>;
+}
+
+export interface ExportRepo {
+  snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>): Promise<T>;
+}
+
 export interface Store {
   readonly engine: string;
   migrate(): Promise<number>;
@@ -266,4 +295,5 @@ export interface Store {
   catalog: CatalogRepo;
   events: EventRepo;
   views: ViewRepo;
+  exports: ExportRepo;
 }

@@ -8,6 +8,7 @@ import { Db } from './db.ts';
 import { eventRepo } from './events.ts';
 import { migrate } from './migrate.ts';
 import { viewRepo } from './views.ts';
+import { exportRepo } from './exports.ts';
 
 export async function openDuckDbStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -29,5 +30,6 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     catalog: catalogRepo(db),
     events: eventRepo(db, writer),
     views: viewRepo(db),
+    exports: exportRepo(db),
   };
 }
