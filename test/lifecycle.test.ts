@@ -20,9 +20,11 @@ function dataDir(): string {
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function stop(c: Child): Promise<number | null> {
+/** SIGTERM, then the exit code — or, when something else ended the process, what and why. */
+async function stop(c: Child): Promise<number | string> {
   if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
-  return c.exited;
+  const code = await c.exited;
+  return code ?? `killed by ${c.proc.signalCode}; output:\n${c.output().slice(-2000)}`;
 }
 
 const ev = (id: string) => ({ id, event: 'impression', timestamp: Date.now() - 1000, contentId: 'life-video', sessionId: 'life-s' });

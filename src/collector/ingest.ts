@@ -53,15 +53,43 @@ export function createIngest(deps: { writer: EventWriter; enricher: Enricher; no
       const enr = deps.enricher.enrich({ ip: e.ip ?? req.ip, userAgent: e.userAgent ?? req.userAgent, url: e.url });
       const clientId = e.id !== null;
       const id = e.id ?? randomUUID();
+      // Spelled out rather than spread: one object shape for every event, built without the slow
+      // property-by-property path spreads of ~40 fields take (a third of ingest's CPU otherwise).
       events.push({
-        ...e,
-        ...enr,
-        deviceType: e.deviceType ?? enr.deviceType,
+        seq: undefined,
         accountId: req.principal.accountId,
         id,
         clientId,
         fp: clientId ? fingerprint(req.principal.accountId, id) : 0,
+        event: e.event,
+        timestamp: e.timestamp,
         receivedAt: now,
+        contentId: e.contentId,
+        sessionId: e.sessionId,
+        userId: e.userId,
+        email: e.email,
+        viewerAccountId: e.viewerAccountId,
+        viewerName: e.viewerName,
+        deviceType: e.deviceType ?? enr.deviceType,
+        currentTime: e.currentTime,
+        url: e.url,
+        referrer: e.referrer,
+        domain: enr.domain,
+        title: e.title,
+        duration: e.duration,
+        data: e.data,
+        ip: enr.ip,
+        userAgent: enr.userAgent,
+        country: enr.country,
+        region: enr.region,
+        city: enr.city,
+        lat: enr.lat,
+        lon: enr.lon,
+        org: enr.org,
+        browser: enr.browser,
+        os: enr.os,
+        platform: enr.platform,
+        isBot: enr.isBot,
       });
     });
     const written = await deps.writer.submit(events);
