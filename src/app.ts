@@ -14,6 +14,9 @@ import type { EventWriter } from './collector/writer.ts';
 import type { Config } from './config.ts';
 import { AppError } from './errors.ts';
 import { eventRoutes } from './events/routes.ts';
+import type { LinkSigner } from './exports/links.ts';
+import { exportRoutes } from './exports/routes.ts';
+import type { ExportService } from './exports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
@@ -28,6 +31,8 @@ export interface AppDeps {
   writer: EventWriter;
   ingest: Ingest;
   stats: StatsService;
+  exportService: ExportService;
+  signer: LinkSigner;
   now: () => number;
 }
 
@@ -118,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(eventRoutes, deps);
   await fastify.register(statsRoutes, deps);
   await fastify.register(compatRoutes, deps);
+  await fastify.register(exportRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.ready();
 

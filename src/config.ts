@@ -29,6 +29,9 @@ export interface Config {
   };
   auth: { maxFailures: number; failureWindowSeconds: number };
   defaults: { rawRetentionDays: number };
+  /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
+  publicUrl: string | null;
+  exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
   /** Seconds a SIGTERM drain waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
 }
@@ -67,6 +70,18 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
 }
 
 /** A file that must exist when the variable is set. */
+function url(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    return raw.replace(/\/$/, '');
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not accepted; expected an http(s) URL such as https://stats.example.com`);
+  }
+}
+
 function optFile(env: Env, name: string): string | null {
   const raw = env[name];
   if (!raw) return null;
@@ -115,6 +130,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     defaults: { rawRetentionDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500) },
     shutdownGraceSeconds: int(env, 'REELSTAT_SHUTDOWN_GRACE', 10, 0, 3_600),
+    publicUrl: url(env, 'REELSTAT_PUBLIC_URL'),
+    exports: {
+      dir: resolve(dataDir, 'exports'),
+      linkTtlSeconds: int(env, 'REELSTAT_LINK_TTL', 7 * 86_400, 60, 365 * 86_400),
+      maxOnDemandDays: 30,
+      partRows: int(env, 'REELSTAT_EXPORT_PART_ROWS', 1_000_000, 1, 1_000_000_000),
+    },
   };
   return Object.freeze(config);
 }

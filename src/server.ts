@@ -10,6 +10,8 @@ import type { Config } from './config.ts';
 import { createEnricher } from './enrich/index.ts';
 import { defaultGeoPaths, openGeo } from './enrich/geo.ts';
 import type { Logger } from './logger.ts';
+import { LinkSigner } from './exports/links.ts';
+import { ExportService } from './exports/service.ts';
 import { Materializer } from './metrics/materializer.ts';
 import { StatsService } from './metrics/stats.ts';
 import { openDuckDbStore } from './storage/duckdb/index.ts';
@@ -58,11 +60,14 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   await writer.start();
   const stats = new StatsService(store, materializer, now);
   const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
-  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, now });
-  let url = '';
+  let url = `http://${config.host}:${config.port}`;
+  const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
+  const exportService = new ExportService(store, signer, { dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle() });
+  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, signer, now });
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }
+  await exportService.start();
   let closed = false;
   return {
     app, stats, store, auth, firstAccount, url,
@@ -71,6 +76,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
       materializer.stop();
+      await exportService.stop();
       await store.close();
     },
   };

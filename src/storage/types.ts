@@ -283,6 +283,52 @@ export interface ExportRepo {
   snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>): Promise<T>;
 }
 
+export interface ExportJobRow {
+  id: string;
+  accountId: string;
+  kind: 'once' | 'hourly' | 'daily' | 'weekly';
+  spec: Record<string, unknown>;
+  state: 'active' | 'paused' | 'deleted';
+  createdAt: number;
+}
+
+export interface ExportFile {
+  name: string;
+  rows: number;
+  size: number;
+  sha256: string;
+}
+
+export interface ExportRunRow {
+  id: string;
+  jobId: string;
+  accountId: string;
+  periodFrom: number;
+  periodTo: number;
+  status: 'pending' | 'running' | 'completed' | 'failed';
+  attempts: number;
+  rows: number | null;
+  files: ExportFile[] | null;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface JobRepo {
+  createJob(job: ExportJobRow, firstRun: ExportRunRow | null): Promise<void>;
+  getJob(accountId: string, id: string): Promise<ExportJobRow | undefined>;
+  listJobs(accountId: string, kind: 'once' | 'scheduled', page: Page): Promise<ExportJobRow[]>;
+  runsOf(accountId: string, jobId: string): Promise<ExportRunRow[]>;
+  getRun(id: string): Promise<ExportRunRow | undefined>;
+  /** Takes the oldest pending run, marks it running and counts the attempt. */
+  claimRun(): Promise<ExportRunRow | undefined>;
+  finishRun(id: string, result: { rows: number; files: ExportFile[]; finishedAt: number; expiresAt: number }): Promise<void>;
+  failRun(id: string, error: string, finishedAt: number, retry: boolean): Promise<void>;
+  /** After a crash: runs left running go back to pending, to be redone from scratch. */
+  requeueRunning(): Promise<number>;
+}
+
 export interface Store {
   readonly engine: string;
   migrate(): Promise<number>;
@@ -296,4 +342,5 @@ export interface Store {
   events: EventRepo;
   views: ViewRepo;
   exports: ExportRepo;
+  jobs: JobRepo;
 }

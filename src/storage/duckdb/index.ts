@@ -9,6 +9,7 @@ import { eventRepo } from './events.ts';
 import { migrate } from './migrate.ts';
 import { viewRepo } from './views.ts';
 import { exportRepo } from './exports.ts';
+import { jobRepo } from './jobs.ts';
 
 export async function openDuckDbStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -31,5 +32,6 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     events: eventRepo(db, writer),
     views: viewRepo(db),
     exports: exportRepo(db),
+    jobs: jobRepo(db),
   };
 }

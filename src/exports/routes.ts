@@ -1,0 +1,93 @@
+/** On-demand exports, the field catalog and signed downloads. */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { AuthService } from '../auth/service.ts';
+import { AppError } from '../errors.ts';
+import { requireToken } from '../http/auth.ts';
+import type { Store } from '../storage/types.ts';
+import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
+import type { LinkSigner } from './links.ts';
+import type { ExportService } from './service.ts';
+
+const TYPES: Record<string, string> = {
+  csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson', json: 'application/json', parquet: 'application/vnd.apache.parquet',
+  gz: 'application/gzip', zip: 'application/zip', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+export interface ExportRouteDeps {
+  auth: AuthService;
+  store: Store;
+  exportService: ExportService;
+  signer: LinkSigner;
+  now: () => number;
+}
+
+export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps): Promise<void> {
+  const { auth, exportService, signer, store, now } = deps;
+
+  app.get('/api/v1/fields', {
+    schema: {
+      summary: 'Every field of an export scope, with its type and meaning', tags: ['exports'],
+      querystring: { type: 'object', properties: { scope: { type: 'string', enum: SCOPES } }, required: ['scope'] },
+    },
+  }, async (req) => {
+    await requireToken(req, auth);
+    const scope = (req.query as { scope: ExportScope }).scope;
+    return { scope, data: FIELDS[scope] };
+  });
+
+  app.post('/api/v1/exports', {
+    schema: {
+      summary: 'Start an on-demand export (answers 202; poll GET /api/v1/exports/{id})', tags: ['exports'],
+      description: 'Body: {"startDate","endDate" (YYYY-MM-DD, UTC, both included, at most 30 days from startDate, not before the raw retention), ' +
+        '"scope": "events"|"views", "types": ["events","quality","ads"], "format": "csv"|"jsonl"|"json"|"parquet", "fields": ["name" | {"fieldName","aliasName"}], ' +
+        '"filters": {"contentId","projectId","folder","userId","sessionId","deviceType","country"}, "gzip": bool, "zip": bool}. Files are split into parts ' +
+        'of REELSTAT_EXPORT_PART_ROWS rows, each with its row count, size and SHA-256, and a manifest.json.',
+      body: { type: 'object' },
+    },
+  }, async (req, reply) => {
+    const p = await requireToken(req, auth);
+    const account = (await store.accounts.get(p.accountId))!;
+    return reply.code(202).send(await exportService.createOnDemand(p.accountId, req.body as Record<string, unknown>, account.rawRetentionDays));
+  });
+
+  app.get('/api/v1/exports', {
+    schema: {
+      summary: 'On-demand exports, newest first', tags: ['exports'],
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+    },
+  }, async (req) => {
+    const p = await requireToken(req, auth);
+    return { data: await exportService.list(p.accountId, req.query as { limit: number; offset: number }) };
+  });
+
+  app.get('/api/v1/exports/:id', {
+    schema: { summary: 'An export: status, rows, files with signed links', tags: ['exports'], params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+  }, async (req) => {
+    const p = await requireToken(req, auth);
+    return exportService.get(p.accountId, (req.params as { id: string }).id);
+  });
+
+  app.get('/downloads/:runId/:name', {
+    schema: {
+      summary: 'Download an export file through its signed link (no other credential)', tags: ['exports'], security: [],
+      querystring: { type: 'object', properties: { expires: { type: 'string' }, sig: { type: 'string' } } },
+    },
+  }, async (req, reply) => {
+    const { runId, name } = req.params as { runId: string; name: string };
+    const { expires, sig } = req.query as { expires?: string; sig?: string };
+    const check = signer.check(`/downloads/${runId}/${name}`, expires, sig, now());
+    if (check === 'forged') throw new AppError('forbidden', 'This download link is not valid: it was altered or is incomplete.');
+    if (check === 'expired') throw new AppError('gone', 'This download link has expired; export the data again.');
+    const path = await exportService.filePath(runId, name);
+    const size = path ? await stat(path).then((s) => s.size, () => null) : null;
+    if (!path || size === null) throw new AppError('gone', 'This file is no longer kept; export the data again.');
+    const ext = name.split('.').pop()!;
+    return reply
+      .type(TYPES[ext] ?? 'application/octet-stream')
+      .header('Content-Disposition', `attachment; filename="${name}"`)
+      .header('Content-Length', String(size))
+      .send(createReadStream(path));
+  });
+}

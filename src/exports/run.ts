@@ -1,0 +1,85 @@
+/**
+ * Writes one export run: every part from one snapshot, into a temporary directory that is renamed
+ * into place only when complete (with manifest.json beside the parts), so a crash never leaves a
+ * half file visible; a retried run starts again from scratch.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import yazl from 'yazl';
+import type { ExportFile, ExportSource, Store } from '../storage/types.ts';
+
+export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
+
+export interface RunPlan {
+  runId: string;
+  source: ExportSource;
+  format: ExportFormat;
+  gzip: boolean;
+  zip: boolean;
+  partRows: number;
+  period: { from: string; to: string };
+}
+
+const EXT: Record<ExportFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json', parquet: 'parquet' };
+
+export function runDir(root: string, runId: string): string {
+  return join(root, runId);
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function zipFiles(dir: string, names: string[], out: string): Promise<void> {
+  const z = new yazl.ZipFile();
+  for (const n of names) z.addFile(join(dir, n), n);
+  z.end();
+  await new Promise<void>((resolve, reject) => {
+    const ws = createWriteStream(out);
+    z.outputStream.pipe(ws).on('close', resolve).on('error', reject);
+    z.outputStream.on('error', reject);
+  });
+}
+
+export async function writeRun(store: Store, root: string, plan: RunPlan): Promise<{ rows: number; files: ExportFile[] }> {
+  const tmp = join(root, `.tmp-${plan.runId}`);
+  const final = runDir(root, plan.runId);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  const ext = EXT[plan.format] + (plan.gzip && plan.format !== 'parquet' ? '.gz' : '');
+  const parts: Array<{ name: string; rows: number }> = [];
+  const total = await store.exports.snapshot(async (snap) => {
+    const n = await snap.count(plan.source);
+    const count = Math.max(1, Math.ceil(n / plan.partRows));
+    for (let i = 0; i < count; i++) {
+      const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
+      const rows = Math.min(plan.partRows, n - i * plan.partRows);
+      await snap.copy(plan.source, { format: plan.format, path: join(tmp, name), offset: i * plan.partRows, limit: Math.max(rows, 0), gzip: plan.gzip });
+      parts.push({ name, rows: Math.max(rows, 0) });
+    }
+    return n;
+  });
+  let files: ExportFile[] = [];
+  for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: await sha256(join(tmp, p.name)) });
+  const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, rows: total, parts: files };
+  await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  if (plan.zip) {
+    const zipName = `export-${plan.runId}.zip`;
+    await zipFiles(tmp, [...parts.map((p) => p.name), 'manifest.json'], join(tmp, zipName));
+    for (const p of parts) await rm(join(tmp, p.name));
+    files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256(join(tmp, zipName)) }];
+  }
+  await rm(final, { recursive: true, force: true });
+  await rename(tmp, final);
+  return { rows: total, files };
+}
+
+/** Removes temporary directories left by runs that were interrupted. */
+export async function sweepTemp(root: string): Promise<void> {
+  await mkdir(root, { recursive: true });
+  for (const n of await readdir(root)) if (n.startsWith('.tmp-')) await rm(join(root, n), { recursive: true, force: true });
+}

@@ -1,0 +1,193 @@
+/**
+ * Export jobs and their runs: validation of a request, the queue of runs (one at a time, oldest
+ * first), retries from scratch, and the view of a job with its signed file links.
+ */
+import { newId } from '../auth/secrets.ts';
+import { AppError } from '../errors.ts';
+import { EVENT_CATEGORIES, type EventCategory } from '../events/types.ts';
+import type { Logger } from '../logger.ts';
+import { addDays, isRealDate, localDate } from '../metrics/period.ts';
+import type { ExportJobRow, ExportRunRow, ExportSource, RecordFilters, Store } from '../storage/types.ts';
+import { FieldError, resolveFields, SCOPES, type ExportScope, type FieldSelection } from './fields.ts';
+import type { LinkSigner } from './links.ts';
+import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
+
+const DAY = 86_400_000;
+const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet'];
+const FILTER_KEYS = ['contentId', 'projectId', 'folder', 'userId', 'sessionId', 'deviceType', 'country'] as const;
+const MAX_ATTEMPTS = 3;
+
+export interface ExportSpec {
+  scope: ExportScope;
+  format: ExportFormat;
+  types: EventCategory[];
+  fields: FieldSelection[];
+  filters: Partial<Record<(typeof FILTER_KEYS)[number], string>>;
+  gzip: boolean;
+  zip: boolean;
+}
+
+const bad = (msg: string) => new AppError('validation_failed', msg);
+
+/** Checks the shared parts of an export request (scope, format, types, fields, filters). */
+export function parseSpec(body: Record<string, unknown>): ExportSpec {
+  const scope = (body.scope ?? 'events') as ExportScope;
+  if (!SCOPES.includes(scope)) throw bad(`scope: ${JSON.stringify(body.scope)} is not accepted; expected one of ${SCOPES.join(', ')}`);
+  const format = (body.format ?? 'jsonl') as ExportFormat;
+  if (!FORMATS.includes(format)) throw bad(`format: ${JSON.stringify(body.format)} is not accepted; expected one of ${FORMATS.join(', ')}`);
+  const types = (body.types ?? Object.keys(EVENT_CATEGORIES)) as EventCategory[];
+  if (!Array.isArray(types) || types.length === 0 || types.some((t) => !(t in EVENT_CATEGORIES))) {
+    throw bad(`types: expected a non-empty list of ${Object.keys(EVENT_CATEGORIES).join(', ')}`);
+  }
+  const rawFields = body.fields ?? [];
+  if (!Array.isArray(rawFields)) throw bad('fields: expected a list of field names or {"fieldName", "aliasName"} objects');
+  const fields = rawFields.map((f, i): FieldSelection => {
+    if (typeof f === 'string') return { fieldName: f };
+    if (f && typeof f === 'object' && typeof (f as FieldSelection).fieldName === 'string') {
+      const a = (f as FieldSelection).aliasName;
+      if (a !== undefined && typeof a !== 'string') throw bad(`fields[${i}].aliasName: expected a string`);
+      return { fieldName: (f as FieldSelection).fieldName, aliasName: a };
+    }
+    throw bad(`fields[${i}]: expected a field name or {"fieldName", "aliasName"}`);
+  });
+  try {
+    resolveFields(scope, fields);
+  } catch (err) {
+    if (err instanceof FieldError) throw bad(err.message);
+    throw err;
+  }
+  const filters: ExportSpec['filters'] = {};
+  const rawFilters = (body.filters ?? {}) as Record<string, unknown>;
+  if (typeof rawFilters !== 'object' || Array.isArray(rawFilters)) throw bad(`filters: expected an object with any of ${FILTER_KEYS.join(', ')}`);
+  for (const [k, v] of Object.entries(rawFilters)) {
+    if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`filters.${k}: unknown filter; accepted: ${FILTER_KEYS.join(', ')}`);
+    if (typeof v !== 'string' || v === '' || v.length > 1024) throw bad(`filters.${k}: expected a non-empty string`);
+    filters[k as (typeof FILTER_KEYS)[number]] = v;
+  }
+  for (const k of ['gzip', 'zip'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
+  if (body.gzip && body.zip) throw bad('gzip and zip: choose one — gzip compresses each file, zip puts the files in one archive');
+  return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true };
+}
+
+function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: number): ExportSource {
+  const f = spec.filters;
+  const filters: RecordFilters = { projectId: f.projectId, folder: f.folder, userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country };
+  if (f.contentId) filters.contentIds = [f.contentId];
+  return {
+    scope: spec.scope as ExportSource['scope'], accountId, fromMs, toMs, types: spec.types, filters,
+    fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
+    neutralize: spec.format === 'csv',
+  };
+}
+
+export class ExportService {
+  private timer: NodeJS.Timeout | null = null;
+  private working: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly signer: LinkSigner,
+    private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void> },
+  ) {}
+
+  async start(): Promise<void> {
+    await sweepTemp(this.opts.dir);
+    const n = await this.store.jobs.requeueRunning();
+    if (n) this.opts.log.warn({ runs: n }, 'export runs interrupted by a stop are run again from scratch');
+    this.timer = setInterval(() => this.kick(), 500);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.working;
+  }
+
+  kick(): void {
+    if (this.working || this.stopped) return;
+    this.working = this.drain().finally(() => (this.working = null));
+  }
+
+  private async drain(): Promise<void> {
+    for (let run = await this.store.jobs.claimRun(); run && !this.stopped; run = await this.store.jobs.claimRun()) {
+      await this.execute(run);
+    }
+  }
+
+  private async execute(run: ExportRunRow): Promise<void> {
+    const job = (await this.store.jobs.getJob(run.accountId, run.jobId))!;
+    const spec = job.spec as unknown as ExportSpec;
+    try {
+      if (spec.scope === 'views') await this.opts.settle();
+      const out = await writeRun(this.store, this.opts.dir, {
+        runId: run.id, source: source(run.accountId, spec, run.periodFrom, run.periodTo), format: spec.format, gzip: spec.gzip, zip: spec.zip,
+        partRows: this.opts.partRows, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() },
+      });
+      const now = this.opts.now();
+      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + this.signer.ttlMs });
+    } catch (err) {
+      const retry = run.attempts < MAX_ATTEMPTS;
+      this.opts.log.error({ err, runId: run.id, attempt: run.attempts }, retry ? 'export run failed; retrying from scratch' : 'export run failed');
+      await this.store.jobs.failRun(run.id, (err as Error).message, this.opts.now(), retry);
+    }
+  }
+
+  /** POST /api/v1/exports: a window of whole UTC days, at most 30 days, not before the raw retention. */
+  async createOnDemand(accountId: string, body: Record<string, unknown>, rawRetentionDays: number): Promise<{ id: string; status: 'pending' }> {
+    const spec = parseSpec(body);
+    const { startDate, endDate } = body as { startDate?: unknown; endDate?: unknown };
+    if (typeof startDate !== 'string' || !isRealDate(startDate)) throw bad('startDate: required, a date YYYY-MM-DD');
+    if (typeof endDate !== 'string' || !isRealDate(endDate)) throw bad('endDate: required, a date YYYY-MM-DD');
+    if (endDate < startDate) throw bad('endDate: must not be before startDate');
+    if (endDate > addDays(startDate, this.opts.maxOnDemandDays)) throw bad(`endDate: at most ${this.opts.maxOnDemandDays} days from startDate; split longer periods into several exports`);
+    const oldest = addDays(localDate(this.opts.now(), 'UTC'), -rawRetentionDays);
+    if (startDate < oldest) throw bad(`startDate: raw events are kept ${rawRetentionDays} days; the earliest date accepted is ${oldest}`);
+    const now = this.opts.now();
+    const job: ExportJobRow = { id: newId('exp'), accountId, kind: 'once', spec: spec as unknown as Record<string, unknown>, state: 'active', createdAt: now };
+    const fromMs = Date.parse(`${startDate}T00:00:00Z`);
+    const toMs = Date.parse(`${endDate}T00:00:00Z`) + DAY;
+    await this.store.jobs.createJob(job, {
+      id: newId('run'), jobId: job.id, accountId, periodFrom: fromMs, periodTo: toMs, status: 'pending', attempts: 0, rows: null, files: null,
+      error: null, createdAt: now, finishedAt: null, expiresAt: null,
+    });
+    this.kick();
+    return { id: job.id, status: 'pending' };
+  }
+
+  /** The public shape of a run: state, counts and signed links. */
+  viewRun(run: ExportRunRow) {
+    const expired = run.status === 'completed' && run.expiresAt !== null && run.expiresAt <= this.opts.now();
+    return {
+      status: expired ? 'expired' : run.status,
+      rows: run.rows,
+      period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() },
+      files: run.status === 'completed' && !expired
+        ? (run.files ?? []).map((f) => ({ name: f.name, url: this.signer.sign(`/downloads/${run.id}/${f.name}`, run.expiresAt!), size: f.size, rows: f.rows, sha256: f.sha256, expiresAt: new Date(run.expiresAt!).toISOString() }))
+        : [],
+      error: run.status === 'failed' ? run.error : null,
+      attempts: run.attempts,
+    };
+  }
+
+  async get(accountId: string, id: string) {
+    const job = await this.store.jobs.getJob(accountId, id);
+    if (!job) throw new AppError('not_found', `No export ${JSON.stringify(id)} in this account.`);
+    const [run] = await this.store.jobs.runsOf(accountId, id);
+    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope: job.spec.scope, format: job.spec.format, ...this.viewRun(run) };
+  }
+
+  async list(accountId: string, page: { limit: number; offset: number }) {
+    const jobs = await this.store.jobs.listJobs(accountId, 'once', page);
+    return Promise.all(jobs.map((j) => this.get(accountId, j.id)));
+  }
+
+  /** The file behind a verified link, if its run still has it. */
+  async filePath(runId: string, name: string): Promise<string | null> {
+    const run = await this.store.jobs.getRun(runId);
+    if (!run || run.status !== 'completed' || !(run.files ?? []).some((f) => f.name === name)) return null;
+    return `${runDir(this.opts.dir, runId)}/${name}`;
+  }
+}

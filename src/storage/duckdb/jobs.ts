@@ -1,0 +1,72 @@
+import type { ExportJobRow, ExportRunRow, JobRepo } from '../types.ts';
+import type { Db, Querier, Row } from './db.ts';
+
+const job = (r: Row): ExportJobRow => ({
+  id: r.id as string, accountId: r.account_id as string, kind: r.kind as ExportJobRow['kind'], spec: JSON.parse(r.spec as string),
+  state: r.state as ExportJobRow['state'], createdAt: r.created_at as number,
+});
+
+const run = (r: Row): ExportRunRow => ({
+  id: r.id as string, jobId: r.job_id as string, accountId: r.account_id as string, periodFrom: r.period_from as number, periodTo: r.period_to as number,
+  status: r.status as ExportRunRow['status'], attempts: r.attempts as number, rows: (r.rows as number) ?? null,
+  files: r.files ? JSON.parse(r.files as string) : null, error: (r.error as string) ?? null, createdAt: r.created_at as number,
+  finishedAt: (r.finished_at as number) ?? null, expiresAt: (r.expires_at as number) ?? null,
+});
+
+const d = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+async function insertRun(q: Querier, r: ExportRunRow): Promise<void> {
+  await q.run('INSERT INTO export_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    r.id, r.jobId, r.accountId, new Date(r.periodFrom), new Date(r.periodTo), r.status, r.attempts, r.rows,
+    r.files === null ? null : JSON.stringify(r.files), r.error, new Date(r.createdAt), d(r.finishedAt), d(r.expiresAt),
+  ]);
+}
+
+export function jobRepo(db: Db): JobRepo {
+  return {
+    async createJob(j, first) {
+      await db.tx(async (q) => {
+        await q.run('INSERT INTO export_jobs VALUES (?, ?, ?, ?, ?, ?)', [j.id, j.accountId, j.kind, JSON.stringify(j.spec), j.state, new Date(j.createdAt)]);
+        if (first) await insertRun(q, first);
+      });
+    },
+    async getJob(accountId, id) {
+      const r = await db.one("SELECT * FROM export_jobs WHERE account_id = ? AND id = ? AND state <> 'deleted'", [accountId, id]);
+      return r && job(r);
+    },
+    async listJobs(accountId, kind, { limit, offset }) {
+      const rows = await db.all(
+        `SELECT * FROM export_jobs WHERE account_id = ? AND state <> 'deleted' AND ${kind === 'once' ? "kind = 'once'" : "kind <> 'once'"}
+         ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
+        [accountId, limit, offset],
+      );
+      return rows.map(job);
+    },
+    async runsOf(accountId, jobId) {
+      return (await db.all('SELECT * FROM export_runs WHERE account_id = ? AND job_id = ? ORDER BY period_from DESC, created_at DESC', [accountId, jobId])).map(run);
+    },
+    async getRun(id) {
+      const r = await db.one('SELECT * FROM export_runs WHERE id = ?', [id]);
+      return r && run(r);
+    },
+    async claimRun() {
+      return db.tx(async (q) => {
+        const r = await q.one("SELECT * FROM export_runs WHERE status = 'pending' ORDER BY created_at, id LIMIT 1");
+        if (!r) return undefined;
+        await q.run("UPDATE export_runs SET status = 'running', attempts = attempts + 1 WHERE id = ?", [r.id as string]);
+        return { ...run(r), status: 'running' as const, attempts: (r.attempts as number) + 1 };
+      });
+    },
+    async finishRun(id, res) {
+      await db.run("UPDATE export_runs SET status = 'completed', rows = ?, files = ?, error = NULL, finished_at = ?, expires_at = ? WHERE id = ?", [
+        res.rows, JSON.stringify(res.files), new Date(res.finishedAt), new Date(res.expiresAt), id,
+      ]);
+    },
+    async failRun(id, error, finishedAt, retry) {
+      await db.run('UPDATE export_runs SET status = ?, error = ?, finished_at = ? WHERE id = ?', [retry ? 'pending' : 'failed', error, retry ? null : new Date(finishedAt), id]);
+    },
+    async requeueRunning() {
+      return db.run("UPDATE export_runs SET status = 'pending' WHERE status = 'running'");
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parse } from 'csv-parse/sync';
+import { collect, readAllEvents, startTestServer, type TestServer } from './helpers/server.ts';
+
+let s: TestServer;
+let clockOffset = 0;
+const DAY = 86_400_000;
+const today = new Date().toISOString().slice(0, 10);
+const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
+const HOSTILE = ['=1+1', '+cmd', '-2', '@SUM(A1)', '\tTab', 'quote "inside"', 'comma, here', 'line\r\nbreak', 'emoji 🎬👍', 'plain'];
+const auth = () => ({ authorization: `Bearer ${s.token}`, 'content-type': 'application/json' });
+
+async function exportAndWait(body: Record<string, unknown>) {
+  const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
+  const created = await r.json();
+  assert.equal(r.status, 202, JSON.stringify(created));
+  assert.equal(created.status, 'pending');
+  for (let i = 0; i < 200; i++) {
+    const e = await (await fetch(`${s.url}/api/v1/exports/${created.id}`, { headers: auth() })).json();
+    if (e.status === 'completed' || e.status === 'failed') return e;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('export did not finish');
+}
+
+const download = async (url: string) => {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `${url}: ${r.status}`);
+  return Buffer.from(await r.arrayBuffer());
+};
+
+before(async () => {
+  s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' }, { now: () => Date.now() + clockOffset });
+  const events = HOSTILE.flatMap((h, i) => [
+    { id: `x${i}`, event: 'impression', timestamp: Date.now() - 3_600_000 + i * 1000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, url: `https://e.test/${i}` },
+    { id: `y${i}`, event: 'watchProgress', timestamp: Date.now() - 3_600_000 + i * 1000 + 6000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, data: { from: 0, to: 6, note: h } },
+  ]);
+  events.push({ id: 'q1', event: 'rebuffer', timestamp: Date.now() - 60_000, contentId: 'vid', sessionId: 'sq', data: { duration: 2 } } as never);
+  assert.equal((await collect(s.url, events, { 'x-reelstat-key': s.writeKey })).json.accepted, events.length);
+});
+after(() => s.stop());
+
+describe('on-demand exports', () => {
+  it('CSV: parts of 7 rows, RFC 4180, formulas neutralized, every event once', async () => {
+    const e = await exportAndWait({ startDate: yesterday, endDate: today, format: 'csv', scope: 'events', fields: ['id', 'event', 'viewerName', { fieldName: 'data', aliasName: 'payload' }, 'timestamp'] });
+    assert.equal(e.status, 'completed', JSON.stringify(e));
+    assert.equal(e.rows, 21);
+    assert.deepEqual(e.files.map((f: any) => f.rows), [7, 7, 7]);
+    const rows: any[] = [];
+    for (const f of e.files) {
+      const buf = await download(f.url);
+      assert.equal(buf.length, f.size);
+      assert.equal(createHash('sha256').update(buf).digest('hex'), f.sha256);
+      assert.ok(buf.toString('utf8').includes('\r\n'), 'CRLF line ends');
+      rows.push(...parse(buf, { columns: true }));
+    }
+    assert.deepEqual(Object.keys(rows[0]), ['id', 'event', 'viewerName', 'payload', 'timestamp']);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    assert.equal(byId.size, 21);
+    HOSTILE.forEach((h, i) => {
+      const want = /^[=+\-@\t\r]/.test(h) ? `'${h}` : h;
+      assert.equal(byId.get(`x${i}`).viewerName, want);
+      assert.deepEqual(JSON.parse(byId.get(`y${i}`).payload), { from: 0, to: 6, note: h });
+    });
+    for (const r of rows) for (const v of Object.values(r)) assert.ok(!/^[=+\-@\t\r]/.test(v as string), `a cell starts a formula: ${v}`);
+    assert.match(byId.get('x0').timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+  it('JSON Lines keeps the raw shape: data as an object, strings untouched', async () => {
+    const e = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', types: ['events'], fields: ['id', 'viewerName', 'data'] });
+    const all: any[] = [];
+    for (const f of e.files) all.push(...(await download(f.url)).toString('utf8').trim().split('\n').map((l: string) => JSON.parse(l)));
+    assert.equal(all.length, 20, 'the rebuffer (quality) is left out');
+    const stored = new Map((await readAllEvents(s.url, s.token)).map((x) => [x.id, x]));
+    for (const row of all) {
+      assert.equal(row.viewerName, stored.get(row.id).viewerName);
+      assert.deepEqual(row.data, stored.get(row.id).data);
+    }
+  });
+  it('Parquet reads back with DuckDB; gzip and zip work', async () => {
+    const e = await exportAndWait({ startDate: today, endDate: today, format: 'parquet', fields: ['id', 'timestamp', 'viewerName'] });
+    const dir = mkdtempSync(join(tmpdir(), 'rs-pq-'));
+    let n = 0;
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    for (const [i, f] of e.files.entries()) {
+      const p = join(dir, `p${i}.parquet`);
+      writeFileSync(p, await download(f.url));
+      const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${p}')`)).getRowObjectsJS();
+      n += rows.length;
+      assert.equal(rows.length, f.rows);
+    }
+    assert.equal(n, 21);
+    c.closeSync();
+    const gz = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', gzip: true, fields: ['id'] });
+    assert.ok(gz.files[0].name.endsWith('.jsonl.gz'));
+    assert.equal(gunzipSync(await download(gz.files[0].url)).toString().trim().split('\n').length, 7);
+    const z = await exportAndWait({ startDate: today, endDate: today, format: 'csv', zip: true, fields: ['id'] });
+    assert.equal(z.files.length, 1);
+    const zp = join(dir, 'x.zip');
+    writeFileSync(zp, await download(z.files[0].url));
+    execFileSync('unzip', ['-t', zp]);
+    const listing = execFileSync('unzip', ['-l', zp]).toString();
+    assert.match(listing, /part-00003\.csv/);
+    assert.match(listing, /manifest\.json/);
+  });
+  it('views scope exports view records', async () => {
+    const e = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', scope: 'views', fields: ['viewId', 'sessionId', 'counted', 'hm', 'uniqueSeconds'] });
+    const all: any[] = [];
+    for (const f of e.files) all.push(...(await download(f.url)).toString('utf8').trim().split('\n').map((l: string) => JSON.parse(l)));
+    assert.equal(all.length, 11);
+    const s0 = all.find((r) => r.sessionId === 's0');
+    assert.deepEqual([s0.counted, s0.hm, s0.uniqueSeconds], [true, '0-5', 6]);
+  });
+  it('refuses bad requests with a message', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ startDate: '2026-01-01', endDate: '2026-02-15' }, /30 days/],
+      [{ startDate: '2020-01-01', endDate: '2020-01-02' }, /raw events are kept 90 days/],
+      [{ startDate: today }, /endDate/],
+      [{ startDate: today, endDate: today, fields: ['nope'] }, /unknown field "nope"/],
+      [{ startDate: today, endDate: today, fields: ['id', 'id'] }, /twice/],
+      [{ startDate: today, endDate: today, format: 'pdf' }, /format/],
+      [{ startDate: today, endDate: today, types: ['weird'] }, /types/],
+      [{ startDate: today, endDate: today, filters: { color: 'red' } }, /filters.color/],
+    ];
+    for (const [body, re] of cases) {
+      const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match((await r.json()).error.message, re);
+    }
+  });
+  it('signed links: any byte changed → 403, past expiry → 410', async () => {
+    const e = await exportAndWait({ startDate: today, endDate: today, format: 'csv', fields: ['id'] });
+    const url = new URL(e.files[0].url);
+    const sig = url.searchParams.get('sig')!;
+    for (let i = 0; i < sig.length; i++) {
+      const bad = new URL(url);
+      bad.searchParams.set('sig', sig.slice(0, i) + (sig[i] === 'A' ? 'B' : 'A') + sig.slice(i + 1));
+      assert.equal((await fetch(bad)).status, 403);
+    }
+    const later = new URL(url);
+    later.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 1));
+    assert.equal((await fetch(later)).status, 403);
+    const other = new URL(url.toString().replace('part-00001', 'part-00002'));
+    assert.equal((await fetch(other)).status, 403);
+    clockOffset = 7 * DAY + 1000;
+    try {
+      assert.equal((await fetch(url)).status, 410);
+      const again = await (await fetch(`${s.url}/api/v1/exports/${e.id}`, { headers: auth() })).json();
+      assert.equal(again.status, 'expired');
+    } finally {
+      clockOffset = 0;
+    }
+  });
+});
