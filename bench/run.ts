@@ -3,6 +3,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   ingest: async () => (await import('./ingest.ts')).run(),
   crash: async () => (await import('./crash.ts')).run(),
   query: async () => (await import('./query.ts')).run(),
+  export: async () => (await import('./export.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

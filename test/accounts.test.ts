@@ -164,8 +164,8 @@ describe('secrets at rest', () => {
     await t.stop({ keepData: true });
     try {
       // Every byte of every file the store wrote.
-      for (const f of readdirSync(t.dataDir)) {
-        if (f === 'credentials.json') continue;
+      for (const f of readdirSync(t.dataDir, { recursive: true }) as string[]) {
+        if (f === 'credentials.json' || statSync(join(t.dataDir, f)).isDirectory()) continue;
         const bytes = readFileSync(join(t.dataDir, f)).toString('latin1');
         for (const sec of secrets) assert.ok(!bytes.includes(sec), `${f} holds a secret in clear`);
       }
