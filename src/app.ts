@@ -12,6 +12,7 @@ import type { Ingest } from './collector/ingest.ts';
 import { collectorRoutes } from './collector/routes.ts';
 import type { EventWriter } from './collector/writer.ts';
 import type { Config } from './config.ts';
+import type { Mailer } from './delivery/email.ts';
 import { AppError } from './errors.ts';
 import { eventRoutes } from './events/routes.ts';
 import type { LinkSigner } from './exports/links.ts';
@@ -33,6 +34,8 @@ export interface AppDeps {
   stats: StatsService;
   exportService: ExportService;
   signer: LinkSigner;
+  /** Export and report emails; null when REELSTAT_SMTP_URL is unset. */
+  mailer: Mailer | null;
   now: () => number;
 }
 

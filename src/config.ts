@@ -32,6 +32,10 @@ export interface Config {
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
   exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
+  /** Outgoing email (scheduled exports, reports); null when REELSTAT_SMTP_URL is unset. */
+  smtp: { url: string; from: string } | null;
+  /** REELSTAT_ALLOW_PRIVATE_WEBHOOKS=1 lets webhooks reach private and loopback addresses (tests, intranets). */
+  allowPrivateWebhooks: boolean;
   /** Seconds a SIGTERM drain waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
 }
@@ -80,6 +84,23 @@ function url(env: Env, name: string): string | null {
   } catch {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not accepted; expected an http(s) URL such as https://stats.example.com`);
   }
+}
+
+function smtp(env: Env): Config['smtp'] {
+  const raw = env.REELSTAT_SMTP_URL;
+  if (!raw) return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    u = new URL('invalid:');
+  }
+  if ((u.protocol !== 'smtp:' && u.protocol !== 'smtps:') || !u.hostname) {
+    throw new ConfigError('REELSTAT_SMTP_URL is not accepted; expected smtp://host:587 or smtps://user:password@host:465');
+  }
+  const from = str(env, 'REELSTAT_SMTP_FROM', `reelstat@${u.hostname}`);
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError(`REELSTAT_SMTP_FROM=${JSON.stringify(from)} is not an email address; expected e.g. exports@example.com`);
+  return { url: raw, from };
 }
 
 function optFile(env: Env, name: string): string | null {
@@ -137,6 +158,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxOnDemandDays: 30,
       partRows: int(env, 'REELSTAT_EXPORT_PART_ROWS', 1_000_000, 1, 1_000_000_000),
     },
+    smtp: smtp(env),
+    allowPrivateWebhooks: bool(env, 'REELSTAT_ALLOW_PRIVATE_WEBHOOKS', false),
   };
   return Object.freeze(config);
 }

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { createEnricher } from './enrich/index.ts';
 import { defaultGeoPaths, openGeo } from './enrich/geo.ts';
 import type { Logger } from './logger.ts';
+import { createMailer, type Mailer } from './delivery/email.ts';
 import { LinkSigner } from './exports/links.ts';
 import { ExportService } from './exports/service.ts';
 import { Materializer } from './metrics/materializer.ts';
@@ -22,6 +23,8 @@ export interface Server {
   stats: StatsService;
   store: Store;
   auth: AuthService;
+  /** Sends export and report emails; null when REELSTAT_SMTP_URL is unset. */
+  mailer: Mailer | null;
   /** Credentials of the account made on this first start, else null. */
   firstAccount: (NewAccount & { password: string }) | null;
   url: string;
@@ -63,20 +66,22 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   let url = `http://${config.host}:${config.port}`;
   const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
   const exportService = new ExportService(store, signer, { dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle() });
-  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, signer, now });
+  const mailer = config.smtp ? createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from }) : null;
+  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, signer, mailer, now });
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }
   await exportService.start();
   let closed = false;
   return {
-    app, stats, store, auth, firstAccount, url,
+    app, stats, store, auth, mailer, firstAccount, url,
     async close() {
       if (closed) return;
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
       materializer.stop();
       await exportService.stop();
+      mailer?.close();
       await store.close();
     },
   };
