@@ -1,84 +1,133 @@
 /**
- * E1–E5: exports of raw events and view records in each format, against DuckDB's own COPY … TO of
- * the same rows (same order, all columns, no formatting) in the same run, with peak RSS. Needs a data
- * directory seeded by `npm run bench -- query`: BENCH_DATA_DIR=/path (the query bench keeps a
- * directory it was given).
+ * E1–E5: exports of raw events and view records as CSV, JSON Lines, XLSX and Parquet, each against
+ * DuckDB's own COPY … TO of the same rows (same order, all columns) in the same run. Every
+ * measurement runs in a child process (bench/export-child.ts) whose peak RSS (VmHWM) is reported.
+ *
+ *   npm run bench -- export
+ *   BENCH_DATA_DIR=/path        reuse a directory seeded earlier (by this bench or the query bench)
+ *   BENCH_EVENTS=10000000       events to seed into a new directory (kept for reuse; path printed)
+ *   BENCH_EXPORT_ROWS=1000000,10000000   row tiers (a tier the data cannot fill is skipped)
+ *   BENCH_REPS=5                repetitions (median) at tiers under 5M rows; 1 above, after no warm-up
+ *   BENCH_FORMATS=csv,jsonl,xlsx,parquet
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { resolveFields } from '../src/exports/fields.ts';
-import { writeRun, type ExportFormat } from '../src/exports/run.ts';
+import type { ExportFormat } from '../src/exports/run.ts';
+import { createLogger } from '../src/logger.ts';
+import { Materializer } from '../src/metrics/materializer.ts';
+import { startServer } from '../src/server.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
-import { saveResult } from './lib.ts';
+import { median, saveResult } from './lib.ts';
+import { seedCatalog, seedEvents } from './querydata.ts';
 
-let peak = 0;
-setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10).unref();
+const ORDER = { events: ['events', 'ts', 'ts, seq'], views: ['view_records', 'started_at', 'started_at, view_id'] } as const;
+type Scope = keyof typeof ORDER;
 
-async function measure(fn: () => Promise<unknown>): Promise<{ seconds: number; peakMb: number }> {
-  peak = process.memoryUsage().rss;
-  const t0 = performance.now();
-  await fn();
-  return { seconds: (performance.now() - t0) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1e6) };
+async function seed(dataDir: string, total: number): Promise<void> {
+  const config = loadConfig({ REELSTAT_DATA_DIR: dataDir, PORT: '0', REELSTAT_LOG_LEVEL: 'warn' });
+  const log = createLogger('warn');
+  await (await startServer(config, log, { listen: false })).close();
+  const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
+  const store = await openDuckDbStore(config.dbPath);
+  const now = Date.now();
+  await seedCatalog(store, creds.id, now);
+  let t0 = performance.now();
+  const n = await seedEvents(store, creds.id, total, now);
+  console.log(`seeded ${n} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  t0 = performance.now();
+  const mat = new Materializer(store, log);
+  await mat.start();
+  mat.committed(await store.events.maxSeq());
+  await mat.settle();
+  mat.stop();
+  console.log(`materialized in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  await store.close();
 }
 
-const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'parquet'];
-const COPY: Record<string, string> = { csv: 'FORMAT CSV, HEADER true', jsonl: 'FORMAT JSON', parquet: 'FORMAT PARQUET, COMPRESSION zstd' };
-const ORDER: Record<string, string> = { events: 'ts, seq', view_records: 'started_at, view_id' };
+function child(job: Record<string, unknown>): { seconds: number; rows: number; peakRssMb: number; baseRssMb: number } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/export-child.ts', JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`export child failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
 
 export async function run() {
-  const dataDir = process.env.BENCH_DATA_DIR;
-  if (!dataDir) throw new Error('set BENCH_DATA_DIR to a data directory seeded by `npm run bench -- query`');
-  const sizes = (process.env.BENCH_EXPORT_ROWS ?? '1000000,10000000').split(',').map(Number);
+  let dataDir = process.env.BENCH_DATA_DIR;
+  if (!dataDir) {
+    dataDir = mkdtempSync(join(tmpdir(), 'reelstat-xbench-data-'));
+    console.log(`seeding ${dataDir} (kept: pass BENCH_DATA_DIR=${dataDir} to reuse it)`);
+    await seed(dataDir, Number(process.env.BENCH_EVENTS ?? 10_000_000));
+  }
+  const tiers = (process.env.BENCH_EXPORT_ROWS ?? '1000000,10000000').split(',').map(Number);
+  const formats = (process.env.BENCH_FORMATS ?? 'csv,jsonl,xlsx,parquet').split(',') as ExportFormat[];
+  const reps = Number(process.env.BENCH_REPS ?? 5);
   const config = loadConfig({ REELSTAT_DATA_DIR: dataDir });
   const out = mkdtempSync(join(tmpdir(), 'reelstat-xbench-'));
-  const plan = (['events', 'views'] as const).flatMap((scope) => sizes.flatMap((rows) => FORMATS.map((format) => ({ scope, rows, format }))));
 
-  // Ceilings first, with the bare database.
+  // Counts and, per tier, the time bound that selects exactly its first N rows (then the file is closed for the children).
   const db = await Db.open(config.dbPath);
   const accountId = (await db.one<{ id: string }>('SELECT id FROM accounts ORDER BY created_at LIMIT 1'))!.id;
-  const counts = {
-    events: (await db.one<{ n: number }>('SELECT count(*) AS n FROM events WHERE account_id = ?', [accountId]))!.n,
-    views: (await db.one<{ n: number }>('SELECT count(*) AS n FROM view_records WHERE account_id = ?', [accountId]))!.n,
-  };
-  const todo = plan.filter((p) => counts[p.scope] >= p.rows);
-  const ceilings = new Map<string, number>();
+  const counts: Record<Scope, number> = { events: 0, views: 0 };
   const bounds = new Map<string, number>();
-  for (const p of todo) {
-    const table = p.scope === 'events' ? 'events' : 'view_records';
-    const col = p.scope === 'events' ? 'ts' : 'started_at';
-    const key = `${p.scope}/${p.rows}`;
-    if (!bounds.has(key)) {
-      const b = await db.one<{ t: number | null }>(`SELECT ${col} AS t FROM ${table} WHERE account_id = ? ORDER BY ${ORDER[table]} LIMIT 1 OFFSET ${p.rows}`, [accountId]);
-      bounds.set(key, b?.t ?? Date.now() + 86_400_000);
+  for (const scope of ['events', 'views'] as const) {
+    const [table, col, order] = ORDER[scope];
+    counts[scope] = (await db.one<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE account_id = ?`, [accountId]))!.n;
+    for (const rows of tiers) {
+      if (counts[scope] < rows) continue;
+      const b = await db.one<{ t: number }>(`SELECT ${col} AS t FROM ${table} WHERE account_id = ? ORDER BY ${order} LIMIT 1 OFFSET ${rows}`, [accountId]);
+      bounds.set(`${scope}/${rows}`, b?.t ?? Date.UTC(9999, 0, 1));
     }
-    const path = join(out, `ceiling.${p.format}`);
-    const m = await measure(() => db.run(`COPY (SELECT * FROM ${table} WHERE account_id = ? AND ${col} < ? ORDER BY ${ORDER[table]}) TO '${path}' (${COPY[p.format]})`, [accountId, new Date(bounds.get(key)!)]));
-    ceilings.set(`${p.scope}/${p.rows}/${p.format}`, m.seconds);
-    rmSync(path, { force: true });
   }
   db.close();
+  const skipped = (['events', 'views'] as const).flatMap((scope) => tiers.filter((t) => counts[scope] < t).map((t) => `${scope}/${t} (only ${counts[scope]} rows)`));
+  if (skipped.length) console.log(`skipped: ${skipped.join(', ')}`);
 
-  const store = await openDuckDbStore(config.dbPath);
   const results: Array<Record<string, unknown>> = [];
-  for (const p of todo) {
-    const fields = resolveFields(p.scope, undefined).map((f) => ({ name: f.def.name, as: f.as }));
-    const runId = `${p.scope}-${p.format}-${p.rows}`;
-    const m = await measure(() => writeRun(store, out, {
-      runId, format: p.format, gzip: false, zip: false, partRows: p.rows, period: { from: '', to: '' },
-      source: { scope: p.scope, accountId, fromMs: 0, toMs: bounds.get(`${p.scope}/${p.rows}`)!, filters: {}, fields, neutralize: p.format === 'csv' },
-    }));
-    const seconds = m.seconds;
-    const ceiling = ceilings.get(`${p.scope}/${p.rows}/${p.format}`)!;
-    results.push({ scope: p.scope, rows: p.rows, format: p.format, seconds: +seconds.toFixed(2), rowsPerSec: Math.round(p.rows / seconds), copySeconds: +ceiling.toFixed(2), ratioToCopy: +(ceiling / seconds).toFixed(2), peakRssMb: m.peakMb });
-    console.table(results.slice(-1));
-    rmSync(join(out, runId), { recursive: true, force: true });
+  for (const scope of ['events', 'views'] as const) {
+    for (const rows of tiers) {
+      const toMs = bounds.get(`${scope}/${rows}`);
+      if (toMs === undefined) continue;
+      for (const format of formats) {
+        const job = { dbPath: config.dbPath, out, scope, format, accountId, toMs, partRows: config.exports.partRows };
+        const n = rows >= 5_000_000 ? 1 : reps;
+        if (n > 1) { child({ ...job, mode: 'copy' }); child({ ...job, mode: 'export' }); } // warm-up
+        const ours: ReturnType<typeof child>[] = [];
+        const copies: ReturnType<typeof child>[] = [];
+        for (let i = 0; i < n; i++) {
+          copies.push(child({ ...job, mode: 'copy' }));
+          ours.push(child({ ...job, mode: 'export' }));
+        }
+        const seconds = median(ours.map((o) => o.seconds));
+        const copySeconds = median(copies.map((o) => o.seconds));
+        const r = {
+          scope, rows: ours[0]!.rows, format, reps: n, seconds: +seconds.toFixed(2), rowsPerSec: Math.round(ours[0]!.rows / seconds),
+          copyOf: format === 'xlsx' ? 'csv' : format, copySeconds: +copySeconds.toFixed(2), ratioToCopy: +(copySeconds / seconds).toFixed(2),
+          peakRssMb: Math.max(...ours.map((o) => o.peakRssMb)), copyPeakRssMb: Math.max(...copies.map((o) => o.peakRssMb)), baseRssMb: ours[0]!.baseRssMb,
+        };
+        results.push(r);
+        console.log(JSON.stringify(r));
+      }
+    }
   }
-  await store.close();
   rmSync(out, { recursive: true, force: true });
+
+  // The goals of shared/guide/quality.md.
+  const find = (scope: string, rows: number, format: string) => results.find((r) => r.scope === scope && r.rows === rows && r.format === format) as any;
+  const goals: Array<Record<string, unknown>> = [];
+  for (const r of results as any[]) {
+    if (r.format === 'csv') goals.push({ goal: 'E1', scope: r.scope, rows: r.rows, value: r.ratioToCopy, target: '≥ 0.8 × COPY', met: r.ratioToCopy >= 0.8 });
+    if (r.format === 'jsonl') goals.push({ goal: 'E2', scope: r.scope, rows: r.rows, value: r.rowsPerSec, target: '≥ 1,000,000 rows/s', met: r.rowsPerSec >= 1_000_000 });
+    if (r.format === 'xlsx') goals.push({ goal: 'E3', scope: r.scope, rows: r.rows, value: `${r.rowsPerSec} rows/s, ${r.peakRssMb} MB`, target: '≥ 100k rows/s, ≤ 200 MB at 1M', met: r.rowsPerSec >= 100_000 && (r.rows > 1_100_000 || r.peakRssMb <= 200) });
+    if (r.rows >= 5_000_000) {
+      const small = find(r.scope, tiers[0]!, r.format) ?? results.find((x: any) => x.scope === r.scope && x.format === r.format && x.rows < r.rows);
+      goals.push({ goal: 'E5', scope: r.scope, format: r.format, rows: r.rows, value: `${r.peakRssMb} MB (${small ? (r.peakRssMb / small.peakRssMb).toFixed(2) : '?'} × 1M)`, target: '≤ 300 MB and ≤ 1.2 × 1M', met: r.peakRssMb <= 300 && (!small || r.peakRssMb <= 1.2 * small.peakRssMb) });
+    }
+  }
   console.table(results);
-  console.log('saved', saveResult('export', { counts, results }));
+  console.table(goals);
+  console.log('saved', saveResult('export', { dataDir, counts, partRows: config.exports.partRows, results, goals }));
   return results;
 }

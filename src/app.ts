@@ -17,7 +17,10 @@ import { AppError } from './errors.ts';
 import { eventRoutes } from './events/routes.ts';
 import type { LinkSigner } from './exports/links.ts';
 import { exportRoutes } from './exports/routes.ts';
+import { scheduleRoutes } from './exports/schedule-routes.ts';
 import type { ExportService } from './exports/service.ts';
+import { reportRoutes } from './reports/routes.ts';
+import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
@@ -33,6 +36,7 @@ export interface AppDeps {
   ingest: Ingest;
   stats: StatsService;
   exportService: ExportService;
+  reportService: ReportService;
   signer: LinkSigner;
   /** Export and report emails; null when REELSTAT_SMTP_URL is unset. */
   mailer: Mailer | null;
@@ -127,6 +131,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(statsRoutes, deps);
   await fastify.register(compatRoutes, deps);
   await fastify.register(exportRoutes, deps);
+  await fastify.register(scheduleRoutes, deps);
+  await fastify.register(reportRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.ready();
 

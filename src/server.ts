@@ -13,6 +13,9 @@ import type { Logger } from './logger.ts';
 import { createMailer, type Mailer } from './delivery/email.ts';
 import { LinkSigner } from './exports/links.ts';
 import { ExportService } from './exports/service.ts';
+import { ExportScheduler } from './exports/scheduler.ts';
+import { Outbox } from './delivery/outbox.ts';
+import { ReportService } from './reports/service.ts';
 import { Materializer } from './metrics/materializer.ts';
 import { StatsService } from './metrics/stats.ts';
 import { openDuckDbStore } from './storage/duckdb/index.ts';
@@ -65,13 +68,20 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
   let url = `http://${config.host}:${config.port}`;
   const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
-  const exportService = new ExportService(store, signer, { dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle() });
+  const exportService = new ExportService(store, signer, { dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle(), onDelivery: () => outbox.kick(), stats });
   const mailer = config.smtp ? createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from }) : null;
-  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, signer, mailer, now });
+  // Scheduled exports: the scheduler adds a run per ended period; the outbox delivers completed runs.
+  const scheduler = new ExportScheduler(store, { now, log, onRuns: () => exportService.kick() });
+  const outbox = new Outbox(store, { now, log, allowPrivate: config.allowPrivateWebhooks, mailer, files: (run) => exportService.viewRun(run).files });
+  const reportService = new ReportService(store, stats, signer, mailer, { dir: join(config.dataDir, 'reports'), log, now });
+  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, reportService, signer, mailer, now });
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }
   await exportService.start();
+  await scheduler.start();
+  outbox.start();
+  await reportService.start();
   let closed = false;
   return {
     app, stats, store, auth, mailer, firstAccount, url,
@@ -80,7 +90,10 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
       materializer.stop();
+      await scheduler.stop();
+      await outbox.stop();
       await exportService.stop();
+      await reportService.stop();
       mailer?.close();
       await store.close();
     },

@@ -1,4 +1,6 @@
 import type { AuthService } from '../auth/service.ts';
+import type { Config } from '../config.ts';
+import type { ExportService } from '../exports/service.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import type { Store } from '../storage/types.ts';
 
@@ -8,4 +10,7 @@ export interface CompatDeps {
   stats: StatsService;
   store: Store;
   now: () => number;
+  /** For the dialects that run exports (Contentsquare): the data directory, the base URL and the export machinery. */
+  config: Readonly<Config>;
+  exportService: ExportService;
 }

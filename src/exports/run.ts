@@ -8,9 +8,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
-import type { ExportFile, ExportSource, Store } from '../storage/types.ts';
+import type { ExportFile, ExportSnapshot, ExportSource, Store } from '../storage/types.ts';
+import { FIELDS } from './fields.ts';
+import { writeTable, xlsxType, type TableColumn } from './formats/table.ts';
+import { XlsxWriter } from './formats/xlsx.ts';
 
-export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
+export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet' | 'xlsx';
 
 export interface RunPlan {
   runId: string;
@@ -22,7 +25,30 @@ export interface RunPlan {
   period: { from: string; to: string };
 }
 
-const EXT: Record<ExportFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json', parquet: 'parquet' };
+const EXT: Record<ExportFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json', parquet: 'parquet', xlsx: 'xlsx' };
+/** Formats that are compressed already: gzip does not apply. */
+const PACKED = new Set<ExportFormat>(['parquet', 'xlsx']);
+
+/**
+ * One XLSX part: rows [offset, offset + limit) streamed from the snapshot through the streaming
+ * writer (text neutralized and cut to 32,767 characters there; a sheet that would pass 1,048,576
+ * rows continues on a new one). Memory stays flat: one chunk of rows at a time, with backpressure.
+ */
+async function xlsxPart(snap: ExportSnapshot, src: ExportSource, path: string, offset: number, limit: number): Promise<void> {
+  const types = new Map<string, string>(FIELDS[src.scope].map((d) => [d.name, d.type]));
+  const w = new XlsxWriter(path, { columns: src.fields.map((f) => ({ name: f.as, type: xlsxType((types.get(f.name) ?? 'string') as TableColumn['type']) })) });
+  try {
+    if (limit > 0) {
+      await snap.stream(src, { offset, limit }, async (rows) => {
+        for (const r of rows) await w.addRow(r);
+      });
+    }
+    await w.finish();
+  } catch (err) {
+    await w.abort(err as Error);
+    throw err;
+  }
+}
 
 export function runDir(root: string, runId: string): string {
   return join(root, runId);
@@ -45,24 +71,41 @@ async function zipFiles(dir: string, names: string[], out: string): Promise<void
   });
 }
 
-export async function writeRun(store: Store, root: string, plan: RunPlan): Promise<{ rows: number; files: ExportFile[] }> {
+/**
+ * `table`: rows computed in memory (the `videos` scope) instead of read from a snapshot; they are
+ * cut into the same parts and written by the JS writers (no Parquet).
+ */
+export async function writeRun(store: Store, root: string, plan: RunPlan, table?: { columns: TableColumn[]; rows: unknown[][] }): Promise<{ rows: number; files: ExportFile[] }> {
   const tmp = join(root, `.tmp-${plan.runId}`);
   const final = runDir(root, plan.runId);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  const ext = EXT[plan.format] + (plan.gzip && plan.format !== 'parquet' ? '.gz' : '');
+  const ext = EXT[plan.format] + (plan.gzip && !PACKED.has(plan.format) ? '.gz' : '');
   const parts: Array<{ name: string; rows: number }> = [];
-  const total = await store.exports.snapshot(async (snap) => {
+  const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     const n = await snap.count(plan.source);
     const count = Math.max(1, Math.ceil(n / plan.partRows));
     for (let i = 0; i < count; i++) {
       const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
       const rows = Math.min(plan.partRows, n - i * plan.partRows);
-      await snap.copy(plan.source, { format: plan.format, path: join(tmp, name), offset: i * plan.partRows, limit: Math.max(rows, 0), gzip: plan.gzip });
+      if (plan.format === 'xlsx') await xlsxPart(snap, plan.source, join(tmp, name), i * plan.partRows, Math.max(rows, 0));
+      else await snap.copy(plan.source, { format: plan.format, path: join(tmp, name), offset: i * plan.partRows, limit: Math.max(rows, 0), gzip: plan.gzip });
       parts.push({ name, rows: Math.max(rows, 0) });
     }
     return n;
   });
+  async function tableParts(t: { columns: TableColumn[]; rows: unknown[][] }): Promise<number> {
+    if (plan.format === 'parquet') throw new Error('rows computed in memory are not written as Parquet');
+    const n = t.rows.length;
+    const count = Math.max(1, Math.ceil(n / plan.partRows));
+    for (let i = 0; i < count; i++) {
+      const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
+      const slice = t.rows.slice(i * plan.partRows, (i + 1) * plan.partRows);
+      await writeTable(join(tmp, name), plan.format, t.columns, slice, { gzip: plan.gzip });
+      parts.push({ name, rows: slice.length });
+    }
+    return n;
+  }
   let files: ExportFile[] = [];
   for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: await sha256(join(tmp, p.name)) });
   const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, rows: total, parts: files };

@@ -3,6 +3,7 @@
  * first), retries from scratch, and the view of a job with its signed file links.
  */
 import { newId } from '../auth/secrets.ts';
+import { deliveryFor } from '../delivery/outbox.ts';
 import { AppError } from '../errors.ts';
 import { EVENT_CATEGORIES, type EventCategory } from '../events/types.ts';
 import type { Logger } from '../logger.ts';
@@ -11,10 +12,14 @@ import type { ExportJobRow, ExportRunRow, ExportSource, RecordFilters, Store } f
 import { FieldError, resolveFields, SCOPES, type ExportScope, type FieldSelection } from './fields.ts';
 import type { LinkSigner } from './links.ts';
 import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
+import { videoTable } from './videos.ts';
+import type { StatsService } from '../metrics/stats.ts';
 
 const DAY = 86_400_000;
-const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet'];
-const FILTER_KEYS = ['contentId', 'projectId', 'folder', 'userId', 'sessionId', 'deviceType', 'country'] as const;
+const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet', 'xlsx'];
+const FILTER_KEYS = ['contentId', 'projectId', 'folder', 'userId', 'sessionId', 'deviceType', 'country', 'deviceLabel'] as const;
+/** Values of the deviceLabel filter (Contentsquare's): `all` is no filter; the others match `platform` (mobile = smartphone). */
+export const DEVICE_LABELS = ['all', 'desktop', 'mobile', 'tablet'] as const;
 const MAX_ATTEMPTS = 3;
 
 export interface ExportSpec {
@@ -62,16 +67,20 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   for (const [k, v] of Object.entries(rawFilters)) {
     if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`filters.${k}: unknown filter; accepted: ${FILTER_KEYS.join(', ')}`);
     if (typeof v !== 'string' || v === '' || v.length > 1024) throw bad(`filters.${k}: expected a non-empty string`);
+    if (k === 'deviceLabel' && !(DEVICE_LABELS as readonly string[]).includes(v)) throw bad(`filters.deviceLabel: ${JSON.stringify(v)} is not accepted; expected one of ${DEVICE_LABELS.join(', ')}`);
     filters[k as (typeof FILTER_KEYS)[number]] = v;
   }
   for (const k of ['gzip', 'zip'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
   if (body.gzip && body.zip) throw bad('gzip and zip: choose one — gzip compresses each file, zip puts the files in one archive');
+  if (body.gzip && format === 'xlsx') throw bad('gzip: an XLSX file is compressed already; leave gzip out (zip may bundle the parts)');
+  if (scope === 'videos' && format === 'parquet') throw bad('format: the videos scope is written as csv, jsonl, json or xlsx, not parquet');
   return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true };
 }
 
 function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: number): ExportSource {
   const f = spec.filters;
   const filters: RecordFilters = { projectId: f.projectId, folder: f.folder, userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country };
+  if (f.deviceLabel && f.deviceLabel !== 'all') filters.deviceLabel = f.deviceLabel as RecordFilters['deviceLabel'];
   if (f.contentId) filters.contentIds = [f.contentId];
   return {
     scope: spec.scope as ExportSource['scope'], accountId, fromMs, toMs, types: spec.types, filters,
@@ -88,7 +97,7 @@ export class ExportService {
   constructor(
     private readonly store: Store,
     private readonly signer: LinkSigner,
-    private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void> },
+    private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void },
   ) {}
 
   async start(): Promise<void> {
@@ -108,7 +117,10 @@ export class ExportService {
 
   kick(): void {
     if (this.working || this.stopped) return;
-    this.working = this.drain().finally(() => (this.working = null));
+    this.working = this.drain()
+      // The store may be unusable for a while (disk full, invalidated): log, and try again on the next tick.
+      .catch((err) => this.opts.log.error({ err }, 'export queue could not be read; will retry'))
+      .finally(() => (this.working = null));
   }
 
   private async drain(): Promise<void> {
@@ -118,21 +130,58 @@ export class ExportService {
   }
 
   private async execute(run: ExportRunRow): Promise<void> {
-    const job = (await this.store.jobs.getJob(run.accountId, run.jobId))!;
+    const job = await this.store.jobs.getJob(run.accountId, run.jobId);
+    if (!job) {
+      await this.store.jobs.failRun(run.id, 'the export job was deleted', this.opts.now(), false);
+      return;
+    }
     const spec = job.spec as unknown as ExportSpec;
     try {
-      if (spec.scope === 'views') await this.opts.settle();
+      if (spec.scope === 'views' || spec.scope === 'sessions') await this.opts.settle();
+      const table = spec.scope === 'videos' ? await this.videoRows(run.accountId, spec, run.periodFrom, run.periodTo) : undefined;
       const out = await writeRun(this.store, this.opts.dir, {
         runId: run.id, source: source(run.accountId, spec, run.periodFrom, run.periodTo), format: spec.format, gzip: spec.gzip, zip: spec.zip,
         partRows: this.opts.partRows, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() },
-      });
+      }, table);
       const now = this.opts.now();
-      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + this.signer.ttlMs });
+      // A scheduled job with a destination gets its delivery in the same transaction (src/delivery/outbox.ts).
+      const delivery = deliveryFor(job, run, now);
+      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + this.signer.ttlMs }, delivery);
+      if (delivery) this.opts.onDelivery?.();
     } catch (err) {
       const retry = run.attempts < MAX_ATTEMPTS;
       this.opts.log.error({ err, runId: run.id, attempt: run.attempts }, retry ? 'export run failed; retrying from scratch' : 'export run failed');
       await this.store.jobs.failRun(run.id, (err as Error).message, this.opts.now(), retry);
     }
+  }
+
+  /** The `videos` scope: catalog entries (folder, project, content filters) with their metrics from StatsService. */
+  private async videoRows(accountId: string, spec: ExportSpec, fromMs: number, toMs: number) {
+    if (!this.opts.stats) throw new Error('the videos scope needs the stats service');
+    const f = spec.filters;
+    return videoTable(this.opts.stats, this.store, {
+      accountId, fromMs, toMs, tz: 'UTC',
+      items: { folders: f.folder === undefined ? undefined : [f.folder], projectId: f.projectId, contentIds: f.contentId === undefined ? undefined : [f.contentId] },
+      filters: { userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country },
+      fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
+    });
+  }
+
+  /**
+   * Stores a job made by a dialect (its spec checked by the caller: an ExportSpec plus the dialect's
+   * own keys). A `once` job gets its run for [once.fromMs, once.toMs) at once, queued behind the runs
+   * already waiting; hourly/daily/weekly jobs get their runs from the scheduler.
+   */
+  async createJob(accountId: string, kind: ExportJobRow['kind'], spec: ExportSpec, once?: { fromMs: number; toMs: number }): Promise<{ job: ExportJobRow; run: ExportRunRow | null }> {
+    resolveFields(spec.scope, spec.fields);
+    const now = this.opts.now();
+    const job: ExportJobRow = { id: newId('exp'), accountId, kind, spec: spec as unknown as Record<string, unknown>, state: 'active', createdAt: now };
+    const run: ExportRunRow | null = kind === 'once' && once
+      ? { id: newId('run'), jobId: job.id, accountId, periodFrom: once.fromMs, periodTo: once.toMs, status: 'pending', attempts: 0, rows: null, files: null, error: null, createdAt: now, finishedAt: null, expiresAt: null }
+      : null;
+    await this.store.jobs.createJob(job, run);
+    if (run) this.kick();
+    return { job, run };
   }
 
   /** POST /api/v1/exports: a window of whole UTC days, at most 30 days, not before the raw retention. */

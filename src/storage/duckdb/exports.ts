@@ -6,7 +6,7 @@
 import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
-import { DURATION, FROM, whereSql } from './recordsql.ts';
+import { DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -26,25 +26,81 @@ const VIEW_COLS: Record<string, string> = {
   viewerAccountId: 'v.viewer_account_id', viewerName: 'v.viewer_name', deviceType: 'v.device_type', url: 'v.url', referrer: 'v.referrer',
   domain: 'v.domain', ip: 'v.ip', userAgent: 'v.user_agent', country: 'v.country', region: 'v.region', city: 'v.city', lat: 'v.lat', lon: 'v.lon',
   org: 'v.org', browser: 'v.browser', os: 'v.os', platform: 'v.platform', title: 'coalesce(c.title, v.title)',
+  projectId: 'c.project_id', deviceLabel: DEVICE_LABEL('v.platform'),
 };
 
-const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt']);
+/** Sessions scope: columns of the per-session subquery `s` (sessionsFrom). */
+const SESSION_COLS: Record<string, string> = {
+  sessionId: 's.session_id', viewer: 's.viewer', userId: 's.user_id', email: 's.email', viewerAccountId: 's.viewer_account_id',
+  viewerName: 's.viewer_name', firstEventAt: 's.first_event_at', lastEventAt: 's.last_event_at', sessionDuration: 's.session_duration',
+  contentIds: 's.content_ids', contentCount: 's.content_count', uniqueViews: 's.unique_views', views: 's.views', watchTime: 's.watch_time',
+  totalSeconds: 's.total_seconds', playerLoads: 's.player_loads', completions: 's.completions', rebufferCount: 's.rebuffer_count',
+  rebufferTime: 's.rebuffer_time', errorCount: 's.error_count', projectId: 's.project_id', deviceType: 's.device_type',
+  deviceLabel: DEVICE_LABEL('s.platform'), platform: 's.platform', browser: 's.browser', os: 's.os', userAgent: 's.user_agent', ip: 's.ip',
+  country: 's.country', region: 's.region', city: 's.city', lat: 's.lat', lon: 's.lon', org: 's.org', url: 's.url', referrer: 's.referrer',
+  domain: 's.domain',
+};
+const SESSION_NOT_TEXT = new Set(['sessionDuration', 'contentIds', 'contentCount', 'uniqueViews', 'views', 'watchTime', 'totalSeconds', 'playerLoads',
+  'completions', 'rebufferCount', 'rebufferTime', 'errorCount', 'lat', 'lon']);
+
+/** The value of the session's earliest record (by startedAt, then viewId) that has one. */
+const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FILTER (WHERE ${col} IS NOT NULL)`;
+
+/**
+ * One row a session: every view record of each (account, sessionId) whose earliest record started in
+ * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
+ * played records, player loads = impressions). Filters select the records a row sums.
+ */
+function sessionsFrom(src: ExportSource, params: Param[]): string {
+  const where = whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
+  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs), new Date(src.fromMs));
+  const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
+    'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
+  return `(SELECT v.session_id,
+      min(v.started_at) AS first_event_at,
+      max(v.last_event_at) AS last_event_at,
+      date_diff('millisecond', min(v.started_at), max(v.last_event_at)) / 1000.0 AS session_duration,
+      list(v.content_id ORDER BY v.started_at, v.view_id) AS content_ids,
+      count(*) AS content_count,
+      count(*) FILTER (WHERE v.played) AS unique_views,
+      count(*) FILTER (WHERE v.counted) AS views,
+      coalesce(sum(v.unique_seconds) FILTER (WHERE v.played), 0) AS watch_time,
+      coalesce(sum(v.total_seconds), 0) AS total_seconds,
+      coalesce(sum(v.loads), 0) AS player_loads,
+      count(*) FILTER (WHERE v.completed) AS completions,
+      coalesce(sum(v.rebuffer_count), 0) AS rebuffer_count,
+      coalesce(sum(v.rebuffer_time), 0) AS rebuffer_time,
+      coalesce(sum(v.error_count), 0) AS error_count,
+      ${firstOf('c.project_id')} AS project_id,
+      ${attrs.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
+    FROM ${FROM}
+    WHERE ${where}
+      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)
+    GROUP BY v.session_id
+    HAVING min(v.started_at) >= ?) s`;
+}
+
+const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 function selectList(src: ExportSource, format: CopyFormat | 'rows'): string {
-  const cols = src.scope === 'events' ? EVENT_COLS : VIEW_COLS;
+  const cols = src.scope === 'events' ? EVENT_COLS : src.scope === 'sessions' ? SESSION_COLS : VIEW_COLS;
   return src.fields.map(({ name, as }) => {
     let expr = cols[name];
     if (!expr) throw new Error(`no column for field ${name} in scope ${src.scope}`);
     if (TIME_FIELDS.has(name) && format !== 'parquet') expr = ISO(expr);
     if (name === 'data' && (format === 'jsonl' || format === 'json')) expr = `${expr}::JSON`;
-    const text = TIME_FIELDS.has(name) ? format !== 'parquet' : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_bot|playhead|percent)/i.test(name);
+    if (src.scope === 'sessions' && name === 'contentIds' && format !== 'parquet') expr = format === 'jsonl' || format === 'json' ? `to_json(${expr})` : `to_json(${expr})::VARCHAR`;
+    const text = TIME_FIELDS.has(name) ? format !== 'parquet'
+      : src.scope === 'sessions' ? !SESSION_NOT_TEXT.has(name)
+      : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
     if (src.neutralize && text) expr = `CASE WHEN regexp_matches(${expr}, '^[=+\\-@\\t\\r]') THEN '''' || ${expr} ELSE ${expr} END`;
     return `${expr} AS ${quoteIdent(as)}`;
   }).join(', ');
 }
 
 function fromWhere(src: ExportSource, params: Param[]): { from: string; where: string; order: string } {
+  if (src.scope === 'sessions') return { from: sessionsFrom(src, params), where: 'true', order: 's.first_event_at, s.session_id' };
   if (src.scope === 'views') {
     return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), order: 'v.started_at, v.view_id' };
   }
@@ -71,6 +127,10 @@ function fromWhere(src: ExportSource, params: Param[]): { from: string; where: s
       w.push(`${col} = ?`);
       params.push(f[k]!);
     }
+  }
+  if (f.deviceLabel !== undefined) {
+    w.push('e.platform = ?');
+    params.push(platformOfLabel(f.deviceLabel));
   }
   return { from: 'events e LEFT JOIN videos c ON c.account_id = e.account_id AND c.content_id = e.content_id', where: w.join(' AND '), order: 'e.ts, e.seq' };
 }

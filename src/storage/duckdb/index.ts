@@ -10,6 +10,9 @@ import { migrate } from './migrate.ts';
 import { viewRepo } from './views.ts';
 import { exportRepo } from './exports.ts';
 import { jobRepo } from './jobs.ts';
+import { reportRepo } from './reports.ts';
+import { scheduleRepo } from './schedules.ts';
+import { deliveryRepo } from './deliveries.ts';
 
 export async function openDuckDbStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -33,5 +36,8 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     views: viewRepo(db),
     exports: exportRepo(db),
     jobs: jobRepo(db),
+    reports: reportRepo(db),
+    schedules: scheduleRepo(db),
+    deliveries: deliveryRepo(db),
   };
 }

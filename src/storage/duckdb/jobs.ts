@@ -1,5 +1,6 @@
 import type { ExportJobRow, ExportRunRow, JobRepo } from '../types.ts';
 import type { Db, Querier, Row } from './db.ts';
+import { insertDelivery } from './deliveries.ts';
 
 const job = (r: Row): ExportJobRow => ({
   id: r.id as string, accountId: r.account_id as string, kind: r.kind as ExportJobRow['kind'], spec: JSON.parse(r.spec as string),
@@ -57,16 +58,49 @@ export function jobRepo(db: Db): JobRepo {
         return { ...run(r), status: 'running' as const, attempts: (r.attempts as number) + 1 };
       });
     },
-    async finishRun(id, res) {
-      await db.run("UPDATE export_runs SET status = 'completed', rows = ?, files = ?, error = NULL, finished_at = ?, expires_at = ? WHERE id = ?", [
-        res.rows, JSON.stringify(res.files), new Date(res.finishedAt), new Date(res.expiresAt), id,
-      ]);
+    async finishRun(id, res, delivery) {
+      await db.tx(async (q) => {
+        await q.run("UPDATE export_runs SET status = 'completed', rows = ?, files = ?, error = NULL, finished_at = ?, expires_at = ? WHERE id = ?", [
+          res.rows, JSON.stringify(res.files), new Date(res.finishedAt), new Date(res.expiresAt), id,
+        ]);
+        if (delivery) await insertDelivery(q, delivery);
+      });
     },
     async failRun(id, error, finishedAt, retry) {
       await db.run('UPDATE export_runs SET status = ?, error = ?, finished_at = ? WHERE id = ?', [retry ? 'pending' : 'failed', error, retry ? null : new Date(finishedAt), id]);
     },
     async requeueRunning() {
       return db.run("UPDATE export_runs SET status = 'pending' WHERE status = 'running'");
+    },
+    async listDialectJobs(accountId, dialect) {
+      const rows = await db.all(
+        `SELECT j.*, (SELECT r.status FROM export_runs r WHERE r.job_id = j.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS last_run_status
+         FROM export_jobs j WHERE j.account_id = ? AND j.state <> 'deleted' AND json_extract_string(j.spec, '$.dialect') = ?
+         ORDER BY j.created_at, j.id`,
+        [accountId, dialect],
+      );
+      return rows.map((r) => ({ ...job(r), lastRunStatus: (r.last_run_status as ExportRunRow['status']) ?? null }));
+    },
+    async listRuns(accountId, { jobId, dialect, status, order, limit, offset }) {
+      const w = ['r.account_id = ?', "j.state <> 'deleted'"];
+      const params: Array<string | number> = [accountId];
+      if (jobId !== undefined) {
+        w.push('r.job_id = ?');
+        params.push(jobId);
+      }
+      if (dialect !== undefined) {
+        w.push("json_extract_string(j.spec, '$.dialect') = ?");
+        params.push(dialect);
+      }
+      if (status !== undefined) {
+        w.push('r.status = ?');
+        params.push(status);
+      }
+      const from = `export_runs r JOIN export_jobs j ON j.id = r.job_id AND j.account_id = r.account_id WHERE ${w.join(' AND ')}`;
+      const dir = order === 'asc' ? 'ASC' : 'DESC';
+      const total = Number((await db.one<{ n: number }>(`SELECT count(*) AS n FROM ${from}`, params))?.n ?? 0);
+      const rows = await db.all(`SELECT r.* FROM ${from} ORDER BY r.created_at ${dir}, r.period_from ${dir}, r.id ${dir} LIMIT ? OFFSET ?`, [...params, limit, offset]);
+      return { items: rows.map(run), total };
     },
   };
 }

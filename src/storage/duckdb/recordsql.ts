@@ -36,6 +36,15 @@ export function dimensionSql(d: Dimension, timeCol: string, set: Pick<RecordSet,
   }
 }
 
+/** The stored `platform` of a device label (Contentsquare's desktop / mobile / tablet). */
+export function platformOfLabel(label: 'desktop' | 'mobile' | 'tablet'): string {
+  return label === 'mobile' ? 'smartphone' : label;
+}
+
+/** A device label from a platform column: desktop, mobile, tablet, else other. */
+export const DEVICE_LABEL = (col: string) =>
+  `CASE WHEN ${col} IS NULL THEN NULL WHEN ${col} = 'desktop' THEN 'desktop' WHEN ${col} = 'smartphone' THEN 'mobile' WHEN ${col} = 'tablet' THEN 'tablet' ELSE 'other' END`;
+
 /** WHERE clause of a record set; `timeCol` is what the period applies to. */
 export function whereSql(set: RecordSet, timeCol: string, params: Param[]): string {
   const w = ['v.account_id = ?', `${timeCol} >= ?`, `${timeCol} < ?`];
@@ -63,6 +72,10 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[]): stri
       w.push(`${col} = ?`);
       params.push(v);
     }
+  }
+  if (f.deviceLabel !== undefined) {
+    w.push('v.platform = ?');
+    params.push(platformOfLabel(f.deviceLabel));
   }
   return w.join(' AND ');
 }

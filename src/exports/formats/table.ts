@@ -1,0 +1,104 @@
+// Writes rows held in memory (the `videos` scope, reports) as CSV, JSON Lines, JSON or XLSX, with
+// the conventions of the engine-written formats: CSV is RFC 4180 with CRLF and a header, text that
+// could start a formula gets a ' (neutralizeFormula), `object` values become JSON text; JSON keeps
+// values as they are. Writes wait for the file (backpressure), so memory holds the rows and no more.
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { csvRow, type CsvValue } from '../../compat/csv.ts';
+import type { FieldType } from '../fields.ts';
+import { neutralizeFormula } from './neutralize.ts';
+import { XlsxWriter, type XlsxColumnType } from './xlsx.ts';
+
+export type TableFormat = 'csv' | 'jsonl' | 'json' | 'xlsx';
+export interface TableColumn {
+  /** The output name. */
+  name: string;
+  type: FieldType;
+}
+
+/** How an export field type is written in XLSX. */
+export function xlsxType(t: FieldType): XlsxColumnType {
+  switch (t) {
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'timestamp':
+      return 'date';
+    default:
+      return 'string';
+  }
+}
+
+function csvValue(v: unknown): CsvValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return String(v);
+  return neutralizeFormula(typeof v === 'string' ? v : JSON.stringify(v));
+}
+
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    out.once('drain', done);
+    out.once('error', done);
+  });
+}
+
+/** Writes `rows` (values in column order) to `path`; gzip applies to the text formats. */
+export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]>, opts: { gzip?: boolean } = {}): Promise<number> {
+  let n = 0;
+  if (format === 'xlsx') {
+    const w = new XlsxWriter(path, { columns: columns.map((c) => ({ name: c.name, type: xlsxType(c.type) })) });
+    try {
+      for (const r of rows) {
+        await w.addRow(r);
+        n++;
+      }
+      await w.finish();
+    } catch (err) {
+      await w.abort(err as Error);
+      throw err;
+    }
+    return n;
+  }
+  const file = createWriteStream(path);
+  let out: Writable = file;
+  if (opts.gzip) {
+    const gz = createGzip();
+    gz.pipe(file);
+    out = gz;
+  }
+  const names = columns.map((c) => c.name);
+  const BATCH = 500;
+  let buf = '';
+  const flush = async () => {
+    if (buf) await write(out, buf);
+    buf = '';
+  };
+  if (format === 'csv') buf += csvRow(names.map((h) => neutralizeFormula(h)));
+  if (format === 'json') buf += '[';
+  for (const r of rows) {
+    if (format === 'csv') buf += csvRow(r.map(csvValue));
+    else {
+      const o: Record<string, unknown> = {};
+      names.forEach((name, i) => (o[name] = r[i] ?? null));
+      const line = JSON.stringify(o, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
+      buf += format === 'json' ? (n ? ',\n' : '\n') + line : line + '\n';
+    }
+    if (++n % BATCH === 0) await flush();
+  }
+  if (format === 'json') buf += n ? '\n]\n' : ']\n';
+  await flush();
+  out.end();
+  await finished(file);
+  return n;
+}
