@@ -120,7 +120,8 @@ export async function run() {
     }
   }
   await server.close();
-  if (!reuse) rmSync(dataDir, { recursive: true, force: true });
+  if (!reuse && !process.env.BENCH_KEEP) rmSync(dataDir, { recursive: true, force: true });
+  else console.log(`data kept in ${dataDir} (BENCH_DATA_DIR=${dataDir} times the queries again)`);
 
   const table = Object.keys(raw).map((k) => ({
     query: k, apiP50: apiTimes[k].p50, apiP95: apiTimes[k].p95, rawP50: rawTimes[k].p50, rawP95: rawTimes[k].p95,

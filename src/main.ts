@@ -15,6 +15,9 @@ try {
 }
 
 const log = createLogger(config.logLevel);
+// A background task that fails must not take the server (and the requests in flight) down with it:
+// every loop catches its own errors, and this is the net under them.
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection in a background task'));
 let server: Awaited<ReturnType<typeof startServer>>;
 try {
   server = await startServer(config, log);
