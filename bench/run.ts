@@ -2,6 +2,7 @@
 const BENCHES: Record<string, () => Promise<unknown>> = {
   ingest: async () => (await import('./ingest.ts')).run(),
   crash: async () => (await import('./crash.ts')).run(),
+  overload: async () => (await import('./overload.ts')).run(),
   query: async () => (await import('./query.ts')).run(),
   export: async () => (await import('./export.ts')).run(),
 };

@@ -71,7 +71,7 @@ async function fillDisk(t: TestContext, size: string, stopWith: 'SIGKILL' | 'SIG
       });
       const res = await fetch(`${url}/api/v1/collect`, {
         method: 'POST', headers: { 'content-type': 'application/json', 'x-reelstat-key': key, 'user-agent': UA }, body: JSON.stringify(events),
-      });
+      }).catch((err) => assert.fail(`the server stopped answering (${err.cause?.code ?? err.message}), exit ${child?.proc.exitCode}\n${log()}`));
       const body = await res.text();
       // Whatever got a 2xx must be there afterwards — including anything acknowledged after the disk filled.
       if (res.status >= 200 && res.status < 300) events.forEach((e) => acked.add(e.id));
@@ -105,7 +105,8 @@ async function fillDisk(t: TestContext, size: string, stopWith: 'SIGKILL' | 'SIG
     const spare = await send(BATCH, spareKey);
     assert.equal(spare.status, 503, `a write key checked against the full store: ${spare.body}\n${log()}`);
     assert.equal(JSON.parse(spare.body).error.code, 'storage_unavailable');
-    assert.equal((await fetch(`${url}/healthz`)).status, 503);
+    const after = await fetch(`${url}/healthz`).catch((err) => assert.fail(`the server stopped answering (${err.cause?.code ?? err.message}), exit ${child?.proc.exitCode}\n${log()}`));
+    assert.equal(after.status, 503);
 
     child.proc.kill(stopWith);
     const code = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r('hung'), 15_000))]);

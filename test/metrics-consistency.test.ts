@@ -150,3 +150,45 @@ it('aggregates keep answering, unchanged, after the raw events expire', { timeou
   const afterExpiry = await Promise.all(cases.map(([d]) => api(d)));
   assert.deepEqual(afterExpiry.map((m) => [...m]), before.map((m) => [...m]));
 });
+
+it('the daily rollup answers exactly what the view records answer', { timeout: 60_000 }, async () => {
+  const { rollupCan, rollupSwitch } = await import('../src/storage/duckdb/views.ts');
+  const h = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+  await fetch(`${s.url}/api/v1/projects/p1`, { method: 'PUT', headers: h, body: JSON.stringify({ name: 'P1' }) });
+  for (const [v, folder] of [['a', 'top/inner'], ['b', 'top']]) {
+    const put = await fetch(`${s.url}/api/v1/videos/${v}`, { method: 'PUT', headers: h, body: JSON.stringify({ projectId: 'p1', folder }) });
+    assert.equal(put.status, 200, await put.text());
+  }
+  // A late event into an existing session: its records are rebuilt and the rollup takes the difference.
+  const late = await collect(s.url, [{ id: 'late-1', event: 'watchProgress', timestamp: base + DAY + 5000, contentId: 'a', sessionId: 'cs3', data: { from: 100, to: 140 } }], { authorization: `Bearer ${s.token}` });
+  assert.equal(late.json.accepted, 1);
+  const account = (await (await fetch(`${s.url}/api/v1/account`, { headers: { authorization: `Bearer ${s.token}` } })).json()).id;
+  await s.server.stats.query({ accountId: account, fromMs: base, toMs: base + DAY, tz: 'UTC', groupBy: [], filters: {}, metrics: ['views'] }); // settles
+  const store = s.server.store;
+  const groupings = [[], ['video_id'], ['project_id'], ['date'], ['country'], ['video_id', 'date'], ['country', 'project_id']] as const;
+  const filterSets = [{}, { country: 'US' }, { contentIds: ['a', 'c'] }, { projectId: 'p1' }, { folder: 'top' }, { folder: 'top/inner', country: 'GB' }];
+  const periods = [[base, base + 3 * DAY], [base + DAY, base + 2 * DAY], [base - 10 * DAY, base + 10 * DAY]];
+  const sorted = <T extends { key: object }>(xs: T[]) => [...xs].sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
+  let compared = 0;
+  try {
+    for (const g of groupings) for (const filters of filterSets) for (const [fromMs, toMs] of periods) {
+      const set = { accountId: account, fromMs, toMs, tz: 'UTC', filters };
+      rollupSwitch.enabled = true;
+      assert.ok(rollupCan(set, [...g]), 'the rollup serves this query');
+      const [agg, loads] = [await store.views.aggregate(set, [...g]), await store.views.loads(set, [...g])];
+      rollupSwitch.enabled = false;
+      const [rawAgg, rawLoads] = [await store.views.aggregate(set, [...g]), await store.views.loads(set, [...g])];
+      assert.deepEqual(sorted(agg), sorted(rawAgg), `aggregate ${g} ${JSON.stringify(filters)}`);
+      assert.deepEqual(sorted(loads), sorted(rawLoads), `loads ${g} ${JSON.stringify(filters)}`);
+      compared += agg.length + loads.length;
+    }
+  } finally {
+    rollupSwitch.enabled = true;
+  }
+  assert.ok(compared > 100, `compared ${compared} groups`);
+  // What it does not keep goes to the records.
+  assert.equal(rollupCan({ accountId: account, fromMs: base, toMs: base + DAY, tz: 'UTC', filters: { browser: 'Chrome' } }, []), false);
+  assert.equal(rollupCan({ accountId: account, fromMs: base + 3_600_000, toMs: base + DAY, tz: 'UTC', filters: {} }, []), false);
+  assert.equal(rollupCan({ accountId: account, fromMs: base, toMs: base + DAY, tz: 'Europe/Berlin', filters: {} }, ['date']), false);
+  assert.equal(rollupCan({ accountId: account, fromMs: base, toMs: base + DAY, tz: 'UTC', filters: {} }, ['domain']), false);
+});

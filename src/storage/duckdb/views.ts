@@ -1,7 +1,8 @@
 /** View records in DuckDB: materialization writes and the aggregate/list reads of every surface. */
 import { DuckDBListType, BIGINT, DuckDBListValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { markUnique, type RecordEvent, type ViewRecord } from '../../metrics/viewRecord.ts';
-import type { BaseSums, RecordRow, ViewRepo } from '../types.ts';
+import { zoneSegments } from '../../metrics/period.ts';
+import type { BaseSums, Dimension, GroupKey, RecordRow, RecordSet, ViewRepo } from '../types.ts';
 import { fromDuckRow, toDuckParam, type Db, type Param, type Row } from './db.ts';
 import { rowToEvent } from './events.ts';
 import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
@@ -46,6 +47,23 @@ function appendRecord(app: DuckDBAppender, r: ViewRecord): void {
   }
   app.endRow();
 }
+
+/**
+ * The view_records columns a piece of SQL reads as `v.<column>`, for subqueries that unnest a list
+ * per record: carrying only those (not `*`) keeps the unnested rows narrow.
+ */
+function columnsOf(sql: string, always: string[] = []): string {
+  const cols = new Set(['account_id', 'content_id', ...always]);
+  for (const m of sql.matchAll(/\bv\.([a-z_]+)/g)) if (m[1] !== 'load_at' && m[1] !== 'minute_at') cols.add(m[1]);
+  return [...cols].join(', ');
+}
+
+/** What recordRow reads: every column but the per-record lists (load times, progress minutes). */
+const RECORD_COLUMNS = [
+  'view_id', 'content_id', 'session_id', 'viewer', 'started_at', 'is_unique', 'played', 'counted', 'completed', 'hm', 'unique_seconds',
+  'total_seconds', 'loads', 'title', 'email', 'viewer_account_id', 'viewer_name', 'user_id', 'ip', 'user_agent', 'country', 'region',
+  'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain', 'device_type', 'platform', 'os', 'browser',
+].map((c) => `v.${c}`).join(', ');
 
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
@@ -102,6 +120,7 @@ export function viewRepo(db: Db): ViewRepo {
           'SELECT DISTINCT viewer, content_id FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))',
           [accountId, sessions],
         );
+        await addToRollupDelta(q, accountId, sessions, -1);
         await q.run('DELETE FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, sessions]);
         if (records.length) {
           const app = await q.conn.createAppender('view_records');
@@ -112,6 +131,8 @@ export function viewRepo(db: Db): ViewRepo {
             app.closeSync();
           }
         }
+        await addToRollupDelta(q, accountId, sessions, 1);
+        await foldRollupDelta(q, accountId);
         const viewers = [...new Set([...old.map((o) => o.viewer), ...records.map((r) => r.viewer)])];
         if (viewers.length) {
           const pairs = await q.all<{ view_id: string; viewer: string; content_id: string; played: boolean; started_at: number }>(
@@ -135,6 +156,7 @@ export function viewRepo(db: Db): ViewRepo {
     },
     setWatermark: (seq) => db.with((q) => setWatermark(q, seq)),
     async aggregate(set, groupBy) {
+      if (rollupCan(set, groupBy)) return rollupAggregate(db, set, groupBy);
       const params: Param[] = [];
       const g = groupSql(groupBy, 'v.started_at', set);
       const where = whereSql(set, 'v.started_at', params);
@@ -160,12 +182,13 @@ export function viewRepo(db: Db): ViewRepo {
       }));
     },
     async loads(set, groupBy) {
+      if (rollupCan(set, groupBy)) return rollupLoads(db, set, groupBy);
       const params: Param[] = [];
       const g = groupSql(groupBy, 'v.load_at', set);
       const where = whereSql(set, 'v.load_at', params);
       const rows = await db.all(
         `SELECT ${g.select} count(*) AS loads
-         FROM (SELECT *, epoch_ms(unnest(load_times)) AS load_at FROM view_records WHERE account_id = ? AND loads > 0) v
+         FROM (SELECT ${columnsOf(g.select + where)}, epoch_ms(unnest(load_times)) AS load_at FROM view_records WHERE account_id = ? AND loads > 0) v
          LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
          WHERE ${where} ${g.groupBy}`,
         [set.accountId, ...params],
@@ -180,7 +203,8 @@ export function viewRepo(db: Db): ViewRepo {
       const rows = await db.all(
         `SELECT ${keys.map((k) => k + ', ').join('')} max(n) AS peak FROM (
            SELECT ${g.select} v.minute_at, count(DISTINCT v.session_id) AS n
-           FROM (SELECT *, epoch_ms(unnest(progress_minutes) * 60000) AS minute_at FROM view_records WHERE account_id = ? AND len(progress_minutes) > 0) v
+           FROM (SELECT ${columnsOf(g.select + where, ['session_id'])}, epoch_ms(unnest(progress_minutes) * 60000) AS minute_at
+                 FROM view_records WHERE account_id = ? AND len(progress_minutes) > 0) v
            LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id
            WHERE ${where} GROUP BY ${[...keys, 'v.minute_at'].join(', ')}
          ) ${keys.length ? 'GROUP BY ' + keys.join(', ') : ''}`,
@@ -193,7 +217,7 @@ export function viewRepo(db: Db): ViewRepo {
       const where = whereSql(set, 'v.started_at', params) + (opts.playedOnly ? ' AND v.played' : '');
       const dir = opts.order === 'asc' ? 'ASC' : 'DESC';
       const rows = await db.all(
-        `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
+        `SELECT ${RECORD_COLUMNS}, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
          WHERE ${where} ORDER BY v.started_at ${dir}, v.view_id ${dir} LIMIT ? OFFSET ?`,
         [...params, opts.limit, opts.offset],
       );
@@ -205,7 +229,7 @@ export function viewRepo(db: Db): ViewRepo {
       const dir = opts.order === 'asc' ? 'ASC' : 'DESC';
       await db.with(async (q) => {
         const result = await q.conn.stream(
-          `SELECT v.*, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
+          `SELECT ${RECORD_COLUMNS}, ${DURATION} AS duration, coalesce(c.title, v.title) AS catalog_title FROM ${FROM}
            WHERE ${where} ORDER BY v.started_at ${dir}, v.view_id ${dir}`,
           params.map(toDuckParam),
         );
@@ -237,6 +261,97 @@ export function viewRepo(db: Db): ViewRepo {
       return num(r?.n);
     },
   };
+}
+
+const DAY_MS = 86_400_000;
+/** Tests turn the rollup off to compare its answers with the records' own. */
+export const rollupSwitch = { enabled: true };
+const ROLLUP_DIMENSIONS: Dimension[] = ['video_id', 'project_id', 'date', 'country'];
+const ROLLUP_FILTERS = new Set(['contentIds', 'projectId', 'folder', 'country']);
+
+/**
+ * Whether the daily rollup answers a query exactly: whole UTC days, dimensions and filters it keeps
+ * (video, project, folder, country, and date where the zone's days are UTC days over the period).
+ */
+export function rollupCan(set: RecordSet, groupBy: Dimension[]): boolean {
+  if (!rollupSwitch.enabled) return false;
+  if (set.fromMs % DAY_MS !== 0 || set.toMs % DAY_MS !== 0) return false;
+  if (!groupBy.every((d) => ROLLUP_DIMENSIONS.includes(d))) return false;
+  if (Object.entries(set.filters).some(([k, v]) => v !== undefined && !ROLLUP_FILTERS.has(k))) return false;
+  if (groupBy.includes('date') && !zoneSegments(set.fromMs, set.toMs, set.tz).every((g) => g.offsetMs === 0)) return false;
+  return true;
+}
+
+/** The rollup shaped like view_records for whereSql/groupSql: a day as a timestamp, null country. */
+const ROLLUP_FROM = `(SELECT *, CAST(day AS TIMESTAMP) AS day_ts, NULLIF(country_key, '') AS country FROM view_rollup_daily) v
+  LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id`;
+const CATALOG_DURATION = 'CAST(CASE WHEN c.duration > 0 THEN greatest(1, round(c.duration)) END AS BIGINT)';
+
+async function rollupAggregate(db: Db, set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]> {
+  const params: Param[] = [];
+  const g = groupSql(groupBy, 'v.day_ts', set);
+  const where = whereSql(set, 'v.day_ts', params);
+  const rows = await db.all(
+    `SELECT ${g.select}
+       sum(v.records) AS records, sum(v.played) AS played, sum(v.views) AS views, sum(v.watch_time) AS watch_time,
+       sum(CASE WHEN ${CATALOG_DURATION} IS NOT NULL THEN v.watch_time ELSE v.watch_time_ev END) AS depth_watch_time,
+       sum(CASE WHEN ${CATALOG_DURATION} IS NOT NULL THEN ${CATALOG_DURATION} * v.views ELSE v.ev_duration_views END) AS depth_denominator,
+       sum(v.completed) AS completed, sum(v.rebuffer_count) AS rebuffer_count, sum(v.rebuffer_time) AS rebuffer_time, sum(v.error_count) AS error_count
+     FROM ${ROLLUP_FROM} WHERE ${where} ${g.groupBy} ${groupBy.length ? 'HAVING sum(v.records) > 0' : ''}`,
+    params,
+  );
+  return rows.map((r): BaseSums => ({
+    key: g.key(r), records: num(r.records), played: num(r.played), views: num(r.views), watchTime: num(r.watch_time),
+    depthWatchTime: num(r.depth_watch_time), depthDenominator: num(r.depth_denominator), completed: num(r.completed),
+    rebufferCount: num(r.rebuffer_count), rebufferTime: num(r.rebuffer_time), errorCount: num(r.error_count),
+  }));
+}
+
+async function rollupLoads(db: Db, set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; loads: number }>> {
+  const params: Param[] = [];
+  const g = groupSql(groupBy, 'v.day_ts', set);
+  const where = whereSql(set, 'v.day_ts', params);
+  const rows = await db.all(
+    `SELECT ${g.select} sum(v.loads) AS loads FROM ${ROLLUP_FROM} WHERE ${where} ${g.groupBy} ${groupBy.length ? 'HAVING sum(v.loads) > 0' : ''}`,
+    params,
+  );
+  return rows.map((r) => ({ key: g.key(r), loads: num(r.loads) }));
+}
+
+type Tx = { run(sql: string, p?: Param[]): Promise<number> };
+
+/** Adds (sign 1) or removes (sign -1) the contributions of some sessions' records to the pending rollup delta. */
+async function addToRollupDelta(q: Tx, accountId: string, sessionsJson: string, sign: 1 | -1): Promise<void> {
+  const of = 'FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))';
+  await q.run(
+    `INSERT INTO view_rollup_delta
+     SELECT account_id, content_id, CAST(started_at AS DATE), coalesce(country, ''), ${sign} * count(*), ${sign} * count(*) FILTER (WHERE played),
+       ${sign} * count(*) FILTER (WHERE counted), ${sign} * coalesce(sum(unique_seconds) FILTER (WHERE played), 0),
+       ${sign} * coalesce(sum(unique_seconds) FILTER (WHERE played AND event_duration IS NOT NULL), 0),
+       ${sign} * coalesce(sum(event_duration) FILTER (WHERE counted), 0), ${sign} * count(*) FILTER (WHERE completed AND played),
+       ${sign} * coalesce(sum(rebuffer_count), 0), ${sign} * coalesce(sum(rebuffer_time), 0), ${sign} * coalesce(sum(error_count), 0), 0
+     ${of} GROUP BY ALL`,
+    [accountId, sessionsJson],
+  );
+  await q.run(
+    `INSERT INTO view_rollup_delta
+     SELECT account_id, content_id, CAST(epoch_ms(load_ms) AS DATE), coalesce(country, ''), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ${sign} * count(*)
+     FROM (SELECT account_id, content_id, country, unnest(load_times) AS load_ms ${of} AND loads > 0) GROUP BY ALL`,
+    [accountId, sessionsJson],
+  );
+}
+
+const ROLLUP_SUMS = ['records', 'played', 'views', 'watch_time', 'watch_time_ev', 'ev_duration_views', 'completed', 'rebuffer_count', 'rebuffer_time', 'error_count', 'loads'];
+
+/** Folds the pending delta into the rollup (one row a key), drops keys left empty, empties the delta. */
+async function foldRollupDelta(q: Tx, accountId: string): Promise<void> {
+  await q.run(
+    `INSERT INTO view_rollup_daily
+     SELECT account_id, content_id, day, country_key, ${ROLLUP_SUMS.map((c) => `sum(${c})`).join(', ')} FROM view_rollup_delta GROUP BY ALL
+     ON CONFLICT (account_id, content_id, day, country_key) DO UPDATE SET ${ROLLUP_SUMS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
+  );
+  await q.run('DELETE FROM view_rollup_daily WHERE account_id = ? AND records = 0 AND loads = 0', [accountId]);
+  await q.run('DELETE FROM view_rollup_delta');
 }
 
 async function setWatermark(q: { run(sql: string, p?: Param[]): Promise<number> }, seq: number): Promise<void> {
