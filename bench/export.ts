@@ -43,7 +43,7 @@ async function seed(dataDir: string, total: number): Promise<void> {
   await mat.start();
   mat.committed(await store.events.maxSeq());
   await mat.settle();
-  mat.stop();
+  await mat.stop();
   console.log(`materialized in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   await store.close();
 }

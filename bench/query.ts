@@ -67,7 +67,7 @@ export async function run() {
     await mat.start();
     mat.committed(await store.events.maxSeq());
     await mat.settle();
-    mat.stop();
+    await mat.stop();
     materializeSeconds = (performance.now() - t0) / 1000;
     console.log(`seeded ${written} events in ${seedSeconds.toFixed(1)} s; materialized in ${materializeSeconds.toFixed(1)} s`);
   } else {

@@ -89,7 +89,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
       if (closed) return;
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
-      materializer.stop();
+      await materializer.stop();
       await scheduler.stop();
       await outbox.stop();
       await exportService.stop();

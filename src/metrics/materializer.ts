@@ -30,9 +30,11 @@ export class Materializer {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a rebuild in progress, so the store can be closed under it safely. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.running?.catch(() => undefined);
   }
 
   /** The writer committed events up to this seq. */

@@ -50,9 +50,12 @@ export class Db implements Querier {
 
   private constructor(readonly instance: DuckDBInstance) {}
 
+  private pooled = 0;
+
   static async open(path: string, poolSize = 4): Promise<Db> {
     const instance = await DuckDBInstance.create(path);
     const db = new Db(instance);
+    db.pooled = poolSize;
     for (let i = 0; i < poolSize; i++) {
       const c = await instance.connect();
       db.all_.push(c);
@@ -114,7 +117,13 @@ export class Db implements Querier {
     return this.with((q) => q.one<T>(sql, params));
   }
 
-  close(): void {
+  /**
+   * Waits (up to `graceMs`) for borrowed connections to come back, then closes everything: closing a
+   * connection under a running query would crash the process in native code.
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    const until = Date.now() + graceMs;
+    while (this.idle.length < this.pooled && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     for (const c of this.all_) c.closeSync();
     this.all_ = [];
     this.idle = [];

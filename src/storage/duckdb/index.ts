@@ -26,7 +26,7 @@ export async function openDuckDbStore(path: string): Promise<Store> {
       await db.tx((q) => q.run('UPDATE schema_migrations SET name = name WHERE false'));
     },
     async close() {
-      db.close();
+      await db.close();
     },
     accounts: accountRepo(db),
     credentials: credentialRepo(db),
