@@ -8,6 +8,7 @@
  */
 import type { Logger } from '../logger.ts';
 import type { DeliveryRow, ExportJobRow, ExportRunRow, Store } from '../storage/types.ts';
+import { PollingLoop } from '../util/loop.ts';
 import type { Mailer } from './email.ts';
 import { planNext, type AttemptResult } from './retry.ts';
 import { newMessageId, sendWebhook, type Resolver } from './webhook.ts';
@@ -73,38 +74,31 @@ export interface OutboxOptions {
 const failure = (error: string): AttemptResult => ({ ok: false, status: null, error, retryAfterMs: null, gone: false, blocked: false, durationMs: 0 });
 
 export class Outbox {
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<void> | null = null;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly store: Store,
     private readonly opts: OutboxOptions,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.kick(), this.opts.tickMs ?? 500);
-    this.timer.unref();
-    this.kick();
+  ) {
+    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: opts.tickMs ?? 500, log: opts.log, failure: 'the delivery loop failed; trying again at the next tick' });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.working;
+  start(): void {
+    void this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Sends what is due now (no-op while a round is going). */
   kick(): void {
-    if (this.working || this.stopped) return;
-    this.working = this.drain()
-      .catch((err) => this.opts.log.error({ err }, 'the delivery loop failed; trying again at the next tick'))
-      .finally(() => (this.working = null));
+    void this.loop.kick();
   }
 
   private async drain(): Promise<void> {
     const batch = this.opts.concurrency ?? 4;
-    while (!this.stopped) {
+    while (!this.loop.stopped) {
       const due = await this.store.deliveries.due(this.opts.now(), batch);
       if (due.length === 0) return;
       await Promise.all(due.map((d) => this.attempt(d)));

@@ -9,23 +9,38 @@ export interface FieldDef {
 
 const f = (name: string, type: FieldType, description: string): FieldDef => ({ name, type, description });
 
-const VIEWER_AND_PLACE: FieldDef[] = [
+// Groups of fields several scopes share, in the same order.
+const VIEWER: FieldDef[] = [
   f('userId', 'string', 'The viewer id the page gave (persistent anonymous id or the site\'s user id)'),
   f('email', 'string', 'Viewer email passed by the page'),
   f('viewerAccountId', 'string', 'Viewer account id passed by the page'),
   f('viewerName', 'string', 'Viewer name passed by the page'),
-  f('deviceType', 'string', 'web, ios, android, tv or other'),
-  f('url', 'string', 'Page the player was on'),
-  f('referrer', 'string', 'The page\'s referrer'),
-  f('domain', 'string', 'Host of the page URL, without www.'),
-  f('ip', 'string', 'Client address (as the IP mode left it)'),
-  f('userAgent', 'string', 'Browser user agent'),
+];
+
+const GEO: FieldDef[] = [
   f('country', 'string', 'ISO 3166-1 alpha-2 country, from the IP'),
   f('region', 'string', 'Region, from the IP'),
   f('city', 'string', 'City, from the IP'),
   f('lat', 'number', 'Latitude, from the IP'),
   f('lon', 'number', 'Longitude, from the IP'),
   f('org', 'string', 'Network organisation, from the IP'),
+];
+
+const PLAYBACK_ISSUES: FieldDef[] = [
+  f('rebufferCount', 'integer', 'Rebuffer events'),
+  f('rebufferTime', 'number', 'Seconds spent rebuffering'),
+  f('errorCount', 'integer', 'Error events'),
+];
+
+const VIEWER_AND_PLACE: FieldDef[] = [
+  ...VIEWER,
+  f('deviceType', 'string', 'web, ios, android, tv or other'),
+  f('url', 'string', 'Page the player was on'),
+  f('referrer', 'string', 'The page\'s referrer'),
+  f('domain', 'string', 'Host of the page URL, without www.'),
+  f('ip', 'string', 'Client address (as the IP mode left it)'),
+  f('userAgent', 'string', 'Browser user agent'),
+  ...GEO,
   f('browser', 'string', 'Browser name, from the user agent'),
   f('os', 'string', 'Operating system, from the user agent'),
   f('platform', 'string', 'desktop, tablet, smartphone, tv or other'),
@@ -62,9 +77,7 @@ export const FIELDS = {
     f('totalSeconds', 'integer', 'Seconds watched, repeats included (Cincopa prg)'),
     f('duration', 'integer', 'Video duration in whole seconds (catalog, else events)'),
     f('percentViewed', 'number', 'min(1, uniqueSeconds / duration)'),
-    f('rebufferCount', 'integer', 'Rebuffer events'),
-    f('rebufferTime', 'number', 'Seconds spent rebuffering'),
-    f('errorCount', 'integer', 'Error events'),
+    ...PLAYBACK_ISSUES,
     ...VIEWER_AND_PLACE,
     f('title', 'string', 'Video title (catalog, else events)'),
     f('projectId', 'string', 'Project of the video (catalog)'),
@@ -75,10 +88,7 @@ export const FIELDS = {
   sessions: [
     f('sessionId', 'string', 'The player\'s session'),
     f('viewer', 'string', 'userId, else the session'),
-    f('userId', 'string', 'The viewer id the page gave (persistent anonymous id or the site\'s user id)'),
-    f('email', 'string', 'Viewer email passed by the page'),
-    f('viewerAccountId', 'string', 'Viewer account id passed by the page'),
-    f('viewerName', 'string', 'Viewer name passed by the page'),
+    ...VIEWER,
     f('firstEventAt', 'timestamp', 'Earliest event of the session (start of its first view record), UTC'),
     f('lastEventAt', 'timestamp', 'Latest event of the session, UTC'),
     f('sessionDuration', 'number', 'lastEventAt − firstEventAt, seconds'),
@@ -90,9 +100,7 @@ export const FIELDS = {
     f('totalSeconds', 'integer', 'Seconds watched, repeats included'),
     f('playerLoads', 'integer', 'Impressions (player loads)'),
     f('completions', 'integer', 'Content items watched to completion'),
-    f('rebufferCount', 'integer', 'Rebuffer events'),
-    f('rebufferTime', 'number', 'Seconds spent rebuffering'),
-    f('errorCount', 'integer', 'Error events'),
+    ...PLAYBACK_ISSUES,
     f('projectId', 'string', 'Project of the first content item (catalog)'),
     f('deviceType', 'string', 'web, ios, android, tv or other'),
     f('deviceLabel', 'string', 'desktop, mobile or tablet (from platform: smartphone is mobile), else other'),
@@ -101,12 +109,7 @@ export const FIELDS = {
     f('os', 'string', 'Operating system, from the user agent'),
     f('userAgent', 'string', 'Browser user agent'),
     f('ip', 'string', 'Client address (as the IP mode left it)'),
-    f('country', 'string', 'ISO 3166-1 alpha-2 country, from the IP'),
-    f('region', 'string', 'Region, from the IP'),
-    f('city', 'string', 'City, from the IP'),
-    f('lat', 'number', 'Latitude, from the IP'),
-    f('lon', 'number', 'Longitude, from the IP'),
-    f('org', 'string', 'Network organisation, from the IP'),
+    ...GEO,
     f('url', 'string', 'Page of the session\'s first event'),
     f('referrer', 'string', 'Referrer of that page'),
     f('domain', 'string', 'Host of that page, without www.'),

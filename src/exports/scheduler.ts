@@ -9,6 +9,7 @@
 import { newId } from '../auth/secrets.ts';
 import type { Logger } from '../logger.ts';
 import type { ExportRunRow, ScheduledKind, Store } from '../storage/types.ts';
+import { PollingLoop } from '../util/loop.ts';
 import { dueWindows } from './windows.ts';
 
 /** Runs added per job and tick; a long outage of an hourly job is caught up over a few ticks. */
@@ -30,47 +31,37 @@ export function delayMinutesOf(spec: Record<string, unknown>): number {
 }
 
 export class ExportScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<number> | null = null;
-  private stopped = false;
+  private readonly loop: PollingLoop<number>;
 
   constructor(
     private readonly store: Store,
     private readonly opts: SchedulerOptions,
-  ) {}
+  ) {
+    this.loop = new PollingLoop({
+      round: () => this.addDueRuns(), everyMs: opts.tickMs ?? 1000, log: opts.log,
+      failure: 'the export scheduler could not add runs; trying again at the next tick',
+    });
+  }
 
   /** Catches up at once, then looks every tick. */
   async start(): Promise<void> {
-    await this.tick();
-    this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
-    this.timer.unref();
+    await this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.working?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /** One look; resolves with the number of runs added. Never runs twice at once. */
-  tick(): Promise<number> {
-    if (this.stopped) return Promise.resolve(0);
-    if (!this.working) {
-      this.working = this.addDueRuns()
-        .catch((err) => {
-          this.opts.log.error({ err }, 'the export scheduler could not add runs; trying again at the next tick');
-          return 0;
-        })
-        .finally(() => (this.working = null));
-    }
-    return this.working;
+  /** One look; resolves with the number of runs added (0 if it failed or after stop). Never runs twice at once. */
+  async tick(): Promise<number> {
+    return (await this.loop.kick()) ?? 0;
   }
 
   private async addDueRuns(): Promise<number> {
     const now = this.opts.now();
     let added = 0;
     for (const { job, origin, lastPeriodFrom } of await this.store.schedules.active()) {
-      if (this.stopped) break;
+      if (this.loop.stopped) break;
       const windows = dueWindows(job.kind as ScheduledKind, {
         origin, lastFrom: lastPeriodFrom, now, delayMs: delayMinutesOf(job.spec) * 60_000, max: MAX_PER_TICK,
       });

@@ -14,6 +14,7 @@ import type { LinkSigner } from './links.ts';
 import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
 import { videoTable } from './videos.ts';
 import type { StatsService } from '../metrics/stats.ts';
+import { PollingLoop } from '../util/loop.ts';
 
 const DAY = 86_400_000;
 const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet', 'xlsx'];
@@ -90,41 +91,35 @@ function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: numbe
 }
 
 export class ExportService {
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<void> | null = null;
-  private stopped = false;
+  // The store may be unusable for a while (disk full, invalidated): the loop logs, and tries again on the next tick.
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly store: Store,
     private readonly signer: LinkSigner,
     private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void },
-  ) {}
+  ) {
+    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: 500, log: opts.log, failure: 'export queue could not be read; will retry' });
+  }
 
   async start(): Promise<void> {
     await sweepTemp(this.opts.dir);
     const n = await this.store.jobs.requeueRunning();
     if (n) this.opts.log.warn({ runs: n }, 'export runs interrupted by a stop are run again from scratch');
-    this.timer = setInterval(() => this.kick(), 500);
-    this.timer.unref();
-    this.kick();
+    void this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.working;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
+  /** Runs the queue now (no-op while a round is going, or after stop). */
   kick(): void {
-    if (this.working || this.stopped) return;
-    this.working = this.drain()
-      // The store may be unusable for a while (disk full, invalidated): log, and try again on the next tick.
-      .catch((err) => this.opts.log.error({ err }, 'export queue could not be read; will retry'))
-      .finally(() => (this.working = null));
+    void this.loop.kick();
   }
 
   private async drain(): Promise<void> {
-    for (let run = await this.store.jobs.claimRun(); run && !this.stopped; run = await this.store.jobs.claimRun()) {
+    for (let run = await this.store.jobs.claimRun(); run && !this.loop.stopped; run = await this.store.jobs.claimRun()) {
       await this.execute(run);
     }
   }

@@ -21,6 +21,7 @@ import type { Logger } from '../logger.ts';
 import { isValidTimeZone } from '../metrics/period.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import type { ExportFile, ReportRow, Store } from '../storage/types.ts';
+import { PollingLoop } from '../util/loop.ts';
 import { PRESETS, ReportPeriodError, reportPeriod, type Preset } from './period.ts';
 
 export const REPORT_FORMATS = ['csv', 'xlsx'] as const;
@@ -53,9 +54,7 @@ export interface ReportServiceOptions {
 }
 
 export class ReportService {
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<void> | null = null;
-  private stopped = false;
+  private readonly loop: PollingLoop;
 
   constructor(
     private readonly store: Store,
@@ -63,34 +62,32 @@ export class ReportService {
     private readonly signer: LinkSigner,
     private readonly mailer: Mailer | null,
     private readonly opts: ReportServiceOptions,
-  ) {}
+  ) {
+    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: 500, log: opts.log, failure: 'report loop failed' });
+  }
 
   async start(): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
     for (const n of await readdir(this.opts.dir)) if (n.startsWith('.tmp-')) await rm(join(this.opts.dir, n), { recursive: true, force: true });
     const n = await this.store.reports.requeueRunning();
     if (n) this.opts.log.warn({ reports: n }, 'reports interrupted by a stop are built again from scratch');
-    this.timer = setInterval(() => this.kick(), 500);
-    this.timer.unref();
-    this.kick();
+    void this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.working;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
+  /** Builds what is pending now (no-op while a round is going, or after stop). */
   kick(): void {
-    if (this.working || this.stopped) return;
-    this.working = this.drain().catch((err) => this.opts.log.error({ err }, 'report loop failed')).finally(() => (this.working = null));
+    void this.loop.kick();
   }
 
   private async drain(): Promise<void> {
-    for (let r = await this.store.reports.claim(); r && !this.stopped; r = await this.store.reports.claim()) await this.build(r);
+    for (let r = await this.store.reports.claim(); r && !this.loop.stopped; r = await this.store.reports.claim()) await this.build(r);
     // Emails of reports finished before a stop, or whose sending failed for a moment.
     for (const r of await this.store.reports.pendingEmails()) {
-      if (this.stopped) return;
+      if (this.loop.stopped) return;
       await this.email(r);
     }
   }
@@ -209,7 +206,7 @@ export class ReportService {
     }
     const spec = r.spec as unknown as ReportSpec;
     let error = '';
-    for (let i = 0; i < EMAIL_TRIES && !this.stopped; i++) {
+    for (let i = 0; i < EMAIL_TRIES && !this.loop.stopped; i++) {
       if (i) await new Promise((res) => setTimeout(res, (this.opts.emailRetryMs ?? 2000) * i));
       try {
         await this.mailer.sendExportEmail({
@@ -225,7 +222,7 @@ export class ReportService {
         this.opts.log.warn({ err, reportId: r.id, attempt: i + 1 }, 'report email failed');
       }
     }
-    if (!this.stopped) await this.store.reports.setEmailStatus(r.id, 'failed', error);
+    if (!this.loop.stopped) await this.store.reports.setEmailStatus(r.id, 'failed', error);
   }
 
   private link(r: ReportRow): string {
