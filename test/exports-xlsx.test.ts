@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fingerprint } from '../src/collector/dedupe.ts';
 import { collect, startTestServer, type TestServer } from './helpers/server.ts';
-import { parseCsv, readXlsx, unzipMember, unzipTest, type XlsxCell } from './helpers/files.ts';
+import { download, parseCsv, readXlsx, unzipMember, unzipTest, type XlsxCell } from './helpers/files.ts';
 
 let s: TestServer;
 const DAY = 86_400_000;
@@ -30,12 +30,6 @@ async function exportAndWait(body: Record<string, unknown>) {
   }
   throw new Error('export did not finish');
 }
-
-const download = async (url: string) => {
-  const r = await fetch(url);
-  assert.equal(r.status, 200, `${url}: ${r.status}`);
-  return Buffer.from(await r.arrayBuffer());
-};
 
 before(async () => {
   s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' });

@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
 import { collect, readAllEvents, startTestServer, type TestServer } from './helpers/server.ts';
+import { download } from './helpers/files.ts';
 
 let s: TestServer;
 let clockOffset = 0;
@@ -30,12 +31,6 @@ async function exportAndWait(body: Record<string, unknown>) {
   }
   throw new Error('export did not finish');
 }
-
-const download = async (url: string) => {
-  const r = await fetch(url);
-  assert.equal(r.status, 200, `${url}: ${r.status}`);
-  return Buffer.from(await r.arrayBuffer());
-};
 
 before(async () => {
   s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' }, { now: () => Date.now() + clockOffset });

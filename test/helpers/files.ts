@@ -53,3 +53,10 @@ export function unzipMember(buf: Buffer, name: string): Buffer {
 export function parseCsv(buf: Buffer | string): Record<string, string>[] {
   return parse(buf, { columns: true, bom: false, relax_quotes: false });
 }
+
+/** GET a (signed) download link: 200 and the bytes. */
+export async function download(url: string): Promise<Buffer> {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, `${url}: ${r.status}`);
+  return Buffer.from(await r.arrayBuffer());
+}

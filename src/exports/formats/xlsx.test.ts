@@ -1,6 +1,7 @@
 // XLSX writer: files are read back with openpyxl (Debian's python3-openpyxl) and checked cell by cell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readXlsx, type XlsxCell, type XlsxSheet } from '../../../test/helpers/files.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,24 +16,8 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 const tmpFile = () => join(dir, `t${++fileNo}.xlsx`);
 
-// Debian's python3 (a pyenv python3 earlier on PATH would not have the package).
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const READER = `
-import sys, json, datetime, openpyxl
-wb = openpyxl.load_workbook(sys.argv[1])
-def val(v):
-    if isinstance(v, datetime.datetime): return {'date': v.isoformat(timespec='milliseconds')}
-    return v
-print(json.dumps([{'title': ws.title, 'rows': [[val(v) for v in r] for r in ws.iter_rows(values_only=True)]} for ws in wb.worksheets]))
-`;
-type Cell = string | number | boolean | null | { date: string };
-interface Sheet { title: string; rows: Cell[][] }
-
-function readXlsx(path: string): Sheet[] {
-  const r = spawnSync(PYTHON, ['-c', READER, path], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(r.status, 0, `openpyxl failed (apt-get install -y python3-openpyxl): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Sheet[];
-}
+type Cell = XlsxCell;
+type Sheet = XlsxSheet;
 
 async function write(path: string, columns: XlsxColumn[], rows: unknown[][], opts: object = {}) {
   const w = new XlsxWriter(path, { columns, ...opts });
