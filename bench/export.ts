@@ -17,12 +17,11 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import type { ExportFormat } from '../src/exports/run.ts';
 import { createLogger } from '../src/logger.ts';
-import { Materializer } from '../src/metrics/materializer.ts';
 import { startServer } from '../src/server.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import { median, saveResult } from './lib.ts';
-import { seedCatalog, seedEvents } from './querydata.ts';
+import { materializeAll, seedCatalog, seedEvents } from './querydata.ts';
 
 const ORDER = { events: ['events', 'ts', 'ts, seq'], views: ['view_records', 'started_at', 'started_at, view_id'] } as const;
 type Scope = keyof typeof ORDER;
@@ -38,13 +37,7 @@ async function seed(dataDir: string, total: number): Promise<void> {
   let t0 = performance.now();
   const n = await seedEvents(store, creds.id, total, now);
   console.log(`seeded ${n} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  t0 = performance.now();
-  const mat = new Materializer(store, log);
-  await mat.start();
-  mat.committed(await store.events.maxSeq());
-  await mat.settle();
-  await mat.stop();
-  console.log(`materialized in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`materialized in ${(await materializeAll(store, log)).toFixed(0)} s`);
   await store.close();
 }
 

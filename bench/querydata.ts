@@ -1,6 +1,8 @@
 /** Seeded generator of a realistic month of player events, written straight into a store. */
 import { fingerprint } from '../src/collector/dedupe.ts';
 import type { StoredEvent } from '../src/events/types.ts';
+import type { Logger } from '../src/logger.ts';
+import { Materializer } from '../src/metrics/materializer.ts';
 import type { Store } from '../src/storage/types.ts';
 
 export function rng(seed: number) {
@@ -71,4 +73,15 @@ export async function seedEvents(store: Store, accountId: string, total: number,
   }
   if (batch.length) await store.events.insert(batch, []);
   return written + batch.length;
+}
+
+/** Builds the view records (and rollup) of everything seeded; returns the seconds it took. */
+export async function materializeAll(store: Store, log: Logger): Promise<number> {
+  const t0 = performance.now();
+  const mat = new Materializer(store, log);
+  await mat.start();
+  mat.committed(await store.events.maxSeq());
+  await mat.settle();
+  await mat.stop();
+  return (performance.now() - t0) / 1000;
 }

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../logger.ts';
 import type { DeliveryRow, ExportJobRow, ExportRunRow, Store } from '../storage/types.ts';
-import { PollingLoop } from '../util/loop.ts';
+import { PolledWorker } from '../util/loop.ts';
 import type { Mailer } from './email.ts';
 import { planNext, type AttemptResult } from './retry.ts';
 import { newMessageId, sendWebhook, type Resolver } from './webhook.ts';
@@ -73,30 +73,19 @@ export interface OutboxOptions {
 
 const failure = (error: string): AttemptResult => ({ ok: false, status: null, error, retryAfterMs: null, gone: false, blocked: false, durationMs: 0 });
 
-export class Outbox {
-  private readonly loop: PollingLoop;
-
+export class Outbox extends PolledWorker {
   constructor(
     private readonly store: Store,
     private readonly opts: OutboxOptions,
   ) {
-    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: opts.tickMs ?? 500, log: opts.log, failure: 'the delivery loop failed; trying again at the next tick' });
+    super({ everyMs: opts.tickMs ?? 500, log: opts.log, failure: 'the delivery loop failed; trying again at the next tick' });
   }
 
   start(): void {
     void this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** Sends what is due now (no-op while a round is going). */
-  kick(): void {
-    void this.loop.kick();
-  }
-
-  private async drain(): Promise<void> {
+  protected async drain(): Promise<void> {
     const batch = this.opts.concurrency ?? 4;
     while (!this.loop.stopped) {
       const due = await this.store.deliveries.due(this.opts.now(), batch);

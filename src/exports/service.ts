@@ -14,7 +14,7 @@ import type { LinkSigner } from './links.ts';
 import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
 import { videoTable } from './videos.ts';
 import type { StatsService } from '../metrics/stats.ts';
-import { PollingLoop } from '../util/loop.ts';
+import { PolledWorker } from '../util/loop.ts';
 
 const DAY = 86_400_000;
 const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet', 'xlsx'];
@@ -90,16 +90,14 @@ function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: numbe
   };
 }
 
-export class ExportService {
-  // The store may be unusable for a while (disk full, invalidated): the loop logs, and tries again on the next tick.
-  private readonly loop: PollingLoop;
-
+export class ExportService extends PolledWorker {
   constructor(
     private readonly store: Store,
     private readonly signer: LinkSigner,
     private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void },
   ) {
-    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: 500, log: opts.log, failure: 'export queue could not be read; will retry' });
+    // The store may be unusable for a while (disk full, invalidated): the loop logs and retries.
+    super({ everyMs: 500, log: opts.log, failure: 'export queue could not be read; will retry' });
   }
 
   async start(): Promise<void> {
@@ -109,16 +107,7 @@ export class ExportService {
     void this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** Runs the queue now (no-op while a round is going, or after stop). */
-  kick(): void {
-    void this.loop.kick();
-  }
-
-  private async drain(): Promise<void> {
+  protected async drain(): Promise<void> {
     for (let run = await this.store.jobs.claimRun(); run && !this.loop.stopped; run = await this.store.jobs.claimRun()) {
       await this.execute(run);
     }

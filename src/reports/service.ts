@@ -21,7 +21,7 @@ import type { Logger } from '../logger.ts';
 import { isValidTimeZone } from '../metrics/period.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import type { ExportFile, ReportRow, Store } from '../storage/types.ts';
-import { PollingLoop } from '../util/loop.ts';
+import { PolledWorker } from '../util/loop.ts';
 import { PRESETS, ReportPeriodError, reportPeriod, type Preset } from './period.ts';
 
 export const REPORT_FORMATS = ['csv', 'xlsx'] as const;
@@ -53,9 +53,7 @@ export interface ReportServiceOptions {
   emailRetryMs?: number;
 }
 
-export class ReportService {
-  private readonly loop: PollingLoop;
-
+export class ReportService extends PolledWorker {
   constructor(
     private readonly store: Store,
     private readonly stats: StatsService,
@@ -63,7 +61,7 @@ export class ReportService {
     private readonly mailer: Mailer | null,
     private readonly opts: ReportServiceOptions,
   ) {
-    this.loop = new PollingLoop({ round: () => this.drain(), everyMs: 500, log: opts.log, failure: 'report loop failed' });
+    super({ everyMs: 500, log: opts.log, failure: 'report loop failed' });
   }
 
   async start(): Promise<void> {
@@ -74,16 +72,7 @@ export class ReportService {
     void this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** Builds what is pending now (no-op while a round is going, or after stop). */
-  kick(): void {
-    void this.loop.kick();
-  }
-
-  private async drain(): Promise<void> {
+  protected async drain(): Promise<void> {
     for (let r = await this.store.reports.claim(); r && !this.loop.stopped; r = await this.store.reports.claim()) await this.build(r);
     // Emails of reports finished before a stop, or whose sending failed for a moment.
     for (const r of await this.store.reports.pendingEmails()) {

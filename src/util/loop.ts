@@ -84,3 +84,27 @@ export class PollingLoop<T = void> {
     await this.idle();
   }
 }
+
+/**
+ * A queue worker driven by one PollingLoop: subclasses give `drain()` (one round of work, checking
+ * `this.loop.stopped` to end early) and start the loop when ready; `stop()` and `kick()` are shared.
+ */
+export abstract class PolledWorker {
+  protected readonly loop: PollingLoop;
+
+  constructor(opts: Omit<PollingLoopOptions<void>, 'round'>) {
+    this.loop = new PollingLoop({ ...opts, round: () => this.drain() });
+  }
+
+  protected abstract drain(): Promise<void>;
+
+  /** Stops ticking and waits for the round in flight. */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Runs a round now (no-op while one is going, or after stop). */
+  kick(): void {
+    void this.loop.kick();
+  }
+}

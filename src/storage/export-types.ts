@@ -1,0 +1,230 @@
+/** The storage boundary, export side: export reads, jobs and runs, schedules, deliveries, reports. */
+import type { Page, RecordFilters, VideoKind } from './types.ts';
+
+/** What an export reads: a scope, a period, filters and the chosen fields (by catalog name). */
+export interface ExportSource {
+  /** `sessions`: one row a session (account, sessionId) summed from its view records; a session belongs to the period of its first record. */
+  scope: 'events' | 'views' | 'sessions';
+  accountId: string;
+  fromMs: number;
+  toMs: number;
+  /** For the events scope: the categories of spec/events.md (events, quality, ads). */
+  types?: Array<'events' | 'quality' | 'ads'>;
+  filters: RecordFilters;
+  fields: Array<{ name: string; as: string }>;
+  /** Prefix text starting with = + - @ tab CR with ' (CSV and XLSX). */
+  neutralize: boolean;
+}
+
+export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
+
+/** Reads of one export, all against the same snapshot of the data. */
+export interface ExportSnapshot {
+  count(src: ExportSource): Promise<number>;
+  /** The engine writes rows [offset, offset + limit) of the source straight to a file. */
+  copy(src: ExportSource, opts: { format: CopyFormat; path: string; offset: number; limit: number; gzip: boolean }): Promise<void>;
+  /** Rows [offset, offset + limit) as arrays in field order, a chunk at a time. */
+  stream(src: ExportSource, opts: { offset: number; limit: number }, visit: (rows: unknown[][]) => Promise<void>): Promise<void>;
+}
+
+export interface ExportRepo {
+  snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>): Promise<T>;
+}
+
+export interface ExportJobRow {
+  id: string;
+  accountId: string;
+  kind: 'once' | 'hourly' | 'daily' | 'weekly';
+  spec: Record<string, unknown>;
+  state: 'active' | 'paused' | 'deleted';
+  createdAt: number;
+}
+
+export interface ExportFile {
+  name: string;
+  rows: number;
+  size: number;
+  sha256: string;
+}
+
+export interface ExportRunRow {
+  id: string;
+  jobId: string;
+  accountId: string;
+  periodFrom: number;
+  periodTo: number;
+  status: 'pending' | 'running' | 'completed' | 'failed';
+  attempts: number;
+  rows: number | null;
+  files: ExportFile[] | null;
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface JobRepo {
+  createJob(job: ExportJobRow, firstRun: ExportRunRow | null): Promise<void>;
+  getJob(accountId: string, id: string): Promise<ExportJobRow | undefined>;
+  listJobs(accountId: string, kind: 'once' | 'scheduled', page: Page): Promise<ExportJobRow[]>;
+  runsOf(accountId: string, jobId: string): Promise<ExportRunRow[]>;
+  getRun(id: string): Promise<ExportRunRow | undefined>;
+  /** Takes the oldest pending run, marks it running and counts the attempt. */
+  claimRun(): Promise<ExportRunRow | undefined>;
+  /** Marks a run completed; with `delivery`, creates that delivery in the same transaction. */
+  finishRun(id: string, result: { rows: number; files: ExportFile[]; finishedAt: number; expiresAt: number }, delivery?: DeliveryRow | null): Promise<void>;
+  failRun(id: string, error: string, finishedAt: number, retry: boolean): Promise<void>;
+  /** After a crash: runs left running go back to pending, to be redone from scratch. */
+  requeueRunning(): Promise<number>;
+  /** Every live job of an account whose spec.dialect is `dialect`, oldest first, with the status of its newest run. */
+  listDialectJobs(accountId: string, dialect: string): Promise<Array<ExportJobRow & { lastRunStatus: ExportRunRow['status'] | null }>>;
+  /** Runs of an account, of one job or of every live job of a dialect, optionally of one status, by creation; with the total. */
+  listRuns(accountId: string, q: { jobId?: string; dialect?: string; status?: ExportRunRow['status']; order: 'asc' | 'desc'; limit: number; offset: number }): Promise<{ items: ExportRunRow[]; total: number }>;
+}
+
+export type ScheduledKind = 'hourly' | 'daily' | 'weekly';
+
+/** A scheduled job as the scheduler sees it. */
+export interface ScheduledJob {
+  job: ExportJobRow;
+  /** Windows ending at or before this are not run: the job's creation, or its last resume. */
+  origin: number;
+  /** The start of the job's latest run, null when it has none. */
+  lastPeriodFrom: number | null;
+}
+
+/** What a schedule keeps beyond its job row. */
+export interface ScheduleSettings {
+  /** The webhook signing secret (whsec_…), kept in clear because it is an HMAC key. */
+  secret: string | null;
+  origin: number;
+  /** Set when the receiver answered 410 Gone and the schedule was paused for it. */
+  disabledReason: string | null;
+}
+
+export interface ScheduleRepo {
+  /** Stores a scheduled job and its settings, all or nothing. */
+  create(job: ExportJobRow, settings: ScheduleSettings): Promise<void>;
+  /** Every active hourly, daily and weekly job of every account (whoever made it). */
+  active(): Promise<ScheduledJob[]>;
+  /** Inserts runs; one whose (job, period start) already exists is skipped. Returns how many were new. */
+  addRuns(runs: ExportRunRow[]): Promise<number>;
+  settings(jobId: string): Promise<ScheduleSettings | undefined>;
+  /** active → paused; false when the account has no such scheduled job. */
+  pause(accountId: string, id: string): Promise<boolean>;
+  /** → active, windows from `at` on, disabled reason cleared; false when there is no such job. */
+  resume(accountId: string, id: string, at: number): Promise<boolean>;
+  /** Marks the job deleted, forgets its secret, fails its pending runs and cancels its pending deliveries, in one transaction. */
+  remove(accountId: string, id: string, at: number): Promise<boolean>;
+}
+
+export type DeliveryChannel = 'webhook' | 'email';
+
+export interface DeliveryRow {
+  /** Also the webhook-id: the same on every attempt. */
+  id: string;
+  accountId: string;
+  jobId: string;
+  runId: string;
+  channel: DeliveryChannel;
+  /** The webhook URL or the email address. */
+  target: string;
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  firstAttemptAt: number | null;
+  /** When a pending delivery is due. */
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface DeliveryAttemptRow {
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  n: number;
+  accountId: string;
+  jobId: string;
+  runId: string;
+  at: number;
+  /** The HTTP status; null when no answer came, and for email. */
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  outcome: 'delivered' | 'retry' | 'failed' | 'disabled';
+  nextAttemptAt: number | null;
+}
+
+export interface DeliveryRepo {
+  /** Pending deliveries due at `now`, earliest first. */
+  due(now: number, limit: number): Promise<DeliveryRow[]>;
+  /**
+   * Stores one attempt and the delivery's new state in one transaction. With `disable`, the job is
+   * paused with that reason and its other pending deliveries are cancelled (410 Gone).
+   */
+  recordAttempt(attempt: DeliveryAttemptRow, next: Pick<DeliveryRow, 'status' | 'nextAttemptAt' | 'firstAttemptAt' | 'lastError' | 'finishedAt'>, disable?: { reason: string }): Promise<void>;
+  /** Deliveries of these runs of an account. */
+  ofRuns(accountId: string, runIds: string[]): Promise<DeliveryRow[]>;
+  /** Attempts of a job's deliveries, newest first (or of the given deliveries). */
+  attempts(accountId: string, q: { jobId?: string; deliveryIds?: string[] }, page: Page): Promise<DeliveryAttemptRow[]>;
+}
+
+/** A catalog entry as a report (and the `videos` export scope) lists it. */
+export interface CatalogItem {
+  contentId: string;
+  title: string | null;
+  /** The catalog duration, else the largest one events reported; seconds as stored. */
+  duration: number | null;
+  kind: VideoKind;
+  projectId: string | null;
+  projectName: string | null;
+  folder: string | null;
+}
+
+/** Which catalog entries: in any of `folders` (nested folders included), of a project, these ids. */
+export interface CatalogItemFilter {
+  folders?: string[];
+  projectId?: string;
+  contentIds?: string[];
+}
+
+export interface ReportRow {
+  id: string;
+  accountId: string;
+  spec: Record<string, unknown>;
+  status: 'pending' | 'running' | 'completed' | 'failed';
+  attempts: number;
+  periodFrom: number;
+  periodTo: number;
+  rows: number | null;
+  file: ExportFile | null;
+  error: string | null;
+  email: string | null;
+  emailStatus: 'none' | 'pending' | 'sent' | 'failed';
+  emailError: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface ReportRepo {
+  /** Catalog entries with their project names, ordered by content id. */
+  items(accountId: string, filter: CatalogItemFilter): Promise<CatalogItem[]>;
+  /** Every distinct folder path the account's catalog uses. */
+  folders(accountId: string): Promise<string[]>;
+  create(row: ReportRow): Promise<void>;
+  get(accountId: string, id: string): Promise<ReportRow | undefined>;
+  /** By id alone (signed downloads). */
+  getById(id: string): Promise<ReportRow | undefined>;
+  /** Newest first. */
+  list(accountId: string, page: Page): Promise<ReportRow[]>;
+  /** Takes the oldest pending report, marks it running and counts the attempt. */
+  claim(): Promise<ReportRow | undefined>;
+  finish(id: string, result: { rows: number; file: ExportFile; finishedAt: number; expiresAt: number; emailStatus: ReportRow['emailStatus'] }): Promise<void>;
+  fail(id: string, error: string, finishedAt: number, retry: boolean): Promise<void>;
+  setEmailStatus(id: string, status: ReportRow['emailStatus'], error: string | null): Promise<void>;
+  /** Completed reports whose email is still to be sent. */
+  pendingEmails(): Promise<ReportRow[]>;
+  /** After a crash: reports left running go back to pending, to be built again from scratch. */
+  requeueRunning(): Promise<number>;
+}
