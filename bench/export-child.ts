@@ -5,6 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
 import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
@@ -15,24 +16,27 @@ interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'ev
 const job = JSON.parse(process.argv[2]!) as Job;
 const mb = (field: string) => Math.round(Number(/(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]) / 1024);
 
-// DuckDB's own COPY … TO of the same rows (all columns, same order); XLSX has no engine writer, so its ceiling is the CSV COPY.
+// DuckDB's own COPY … TO of the same rows (all columns) in the export's order: events in storage
+// order, view records by rowid; XLSX has no engine writer, so its ceiling is the CSV COPY. Both run
+// with the server's DuckDB limits (REELSTAT_DUCKDB_MEMORY_LIMIT, REELSTAT_DUCKDB_THREADS).
 const COPY: Record<string, string> = { csv: 'FORMAT CSV, HEADER true', jsonl: 'FORMAT JSON', parquet: 'FORMAT PARQUET, COMPRESSION zstd', xlsx: 'FORMAT CSV, HEADER true' };
-const TABLE = { events: ['events', 'ts', 'ts, seq'], views: ['view_records', 'started_at', 'started_at, view_id'] } as const;
+const TABLE = { events: ['events', 'ts', ''], views: ['view_records', 'started_at', ' ORDER BY rowid'] } as const;
+const limits = loadConfig().duckdb;
 
 let rows = 0;
 let seconds = 0;
 const base = mb('VmRSS');
 if (job.mode === 'copy') {
-  const db = await Db.open(job.dbPath);
+  const db = await Db.open(job.dbPath, 4, limits);
   const [table, col, order] = TABLE[job.scope];
   const path = join(job.out, `ceiling.${job.format}`);
   const t0 = performance.now();
-  rows = await db.run(`COPY (SELECT * FROM ${table} WHERE account_id = ? AND ${col} < ? ORDER BY ${order}) TO '${path}' (${COPY[job.format]})`, [job.accountId, new Date(job.toMs)]);
+  rows = await db.run(`COPY (SELECT * FROM ${table} WHERE account_id = ? AND ${col} < ?${order}) TO '${path}' (${COPY[job.format]})`, [job.accountId, new Date(job.toMs)]);
   seconds = (performance.now() - t0) / 1000;
   rmSync(path, { force: true });
   db.close();
 } else {
-  const store = await openDuckDbStore(job.dbPath);
+  const store = await openDuckDbStore(job.dbPath, limits);
   const fields = resolveFields(job.scope, undefined).map((f) => ({ name: f.def.name, as: f.as }));
   const runId = `bench-${job.scope}-${job.format}`;
   const t0 = performance.now();

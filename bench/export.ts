@@ -5,7 +5,9 @@
  *
  *   npm run bench -- export
  *   BENCH_DATA_DIR=/path        reuse a directory seeded earlier (by this bench or the query bench)
- *   BENCH_EVENTS=10000000       events to seed into a new directory (kept for reuse; path printed)
+ *   BENCH_EVENTS=10000000       events and view records to seed into a new directory (kept for reuse; path printed),
+ *                               generated inside DuckDB (bench/exportdata.ts): 10M of each take about two minutes
+ *   REELSTAT_DUCKDB_MEMORY_LIMIT, REELSTAT_DUCKDB_THREADS   the store's limits, as in the server (src/config.ts)
  *   BENCH_EXPORT_ROWS=1000000,10000000   row tiers (a tier the data cannot fill is skipped)
  *   BENCH_REPS=5                repetitions (median) at tiers under 5M rows; 1 above, after no warm-up
  *   BENCH_FORMATS=csv,jsonl,xlsx,parquet
@@ -19,26 +21,25 @@ import type { ExportFormat } from '../src/exports/run.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import { median, saveResult } from './lib.ts';
-import { materializeAll, seedCatalog, seedEvents } from './querydata.ts';
+import { seedSyntheticCatalog, seedSyntheticEvents, seedSyntheticViews } from './exportdata.ts';
 
 const ORDER = { events: ['events', 'ts', 'ts, seq'], views: ['view_records', 'started_at', 'started_at, view_id'] } as const;
 type Scope = keyof typeof ORDER;
 
 async function seed(dataDir: string, total: number): Promise<void> {
   const config = loadConfig({ REELSTAT_DATA_DIR: dataDir, PORT: '0', REELSTAT_LOG_LEVEL: 'warn' });
-  const log = createLogger('warn');
-  await (await startServer(config, log, { listen: false })).close();
+  await (await startServer(config, createLogger('warn'), { listen: false })).close();
   const creds = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
-  const store = await openDuckDbStore(config.dbPath);
+  const db = await Db.open(config.dbPath);
   const now = Date.now();
-  await seedCatalog(store, creds.id, now);
-  let t0 = performance.now();
-  const n = await seedEvents(store, creds.id, total, now);
-  console.log(`seeded ${n} events in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  console.log(`materialized in ${(await materializeAll(store, log)).toFixed(0)} s`);
-  await store.close();
+  const t0 = performance.now();
+  await seedSyntheticCatalog(db, creds.id, now);
+  await seedSyntheticEvents(db, creds.id, total, now, 0);
+  await seedSyntheticViews(db, creds.id, total, now);
+  await db.run('CHECKPOINT');
+  await db.close();
+  console.log(`seeded ${total} events and ${total} view records in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 function child(job: Record<string, unknown>): { seconds: number; rows: number; peakRssMb: number; baseRssMb: number } {
@@ -74,7 +75,7 @@ export async function run() {
       bounds.set(`${scope}/${rows}`, b?.t ?? Date.UTC(9999, 0, 1));
     }
   }
-  db.close();
+  await db.close();
   const skipped = (['events', 'views'] as const).flatMap((scope) => tiers.filter((t) => counts[scope] < t).map((t) => `${scope}/${t} (only ${counts[scope]} rows)`));
   if (skipped.length) console.log(`skipped: ${skipped.join(', ')}`);
 

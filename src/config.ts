@@ -32,6 +32,8 @@ export interface Config {
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
   exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
+  /** The embedded store's limits: DuckDB's buffer pool (it spills beyond it) and its worker threads (null: one a core). */
+  duckdb: { memoryLimit: string; threads: number | null };
   /** Outgoing email (scheduled exports, reports); null when REELSTAT_SMTP_URL is unset. */
   smtp: { url: string; from: string } | null;
   /** REELSTAT_ALLOW_PRIVATE_WEBHOOKS=1 lets webhooks reach private and loopback addresses (tests, intranets). */
@@ -117,6 +119,13 @@ function optFile(env: Env, name: string): string | null {
   return path;
 }
 
+function memorySize(env: Env, name: string, dflt: string): string {
+  const raw = str(env, name, dflt).trim();
+  const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(raw);
+  if (!m || !(Number(m[1]) > 0)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a memory size; expected a number and a unit, like 512MB or 2GB (KB, MB, GB, TB, KiB, MiB, GiB, TiB)`);
+  return `${m[1]}${m[2]!.toUpperCase().replace('IB', 'iB')}`;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const dataDir = resolve(str(env, 'REELSTAT_DATA_DIR', './data'));
   const adminToken = env.REELSTAT_ADMIN_TOKEN || null;
@@ -157,6 +166,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       linkTtlSeconds: int(env, 'REELSTAT_LINK_TTL', 7 * 86_400, 60, 365 * 86_400),
       maxOnDemandDays: 30,
       partRows: int(env, 'REELSTAT_EXPORT_PART_ROWS', 1_000_000, 1, 1_000_000_000),
+    },
+    duckdb: {
+      memoryLimit: memorySize(env, 'REELSTAT_DUCKDB_MEMORY_LIMIT', '1GB'),
+      threads: env.REELSTAT_DUCKDB_THREADS ? int(env, 'REELSTAT_DUCKDB_THREADS', 1, 1, 1024) : null,
     },
     smtp: smtp(env),
     allowPrivateWebhooks: bool(env, 'REELSTAT_ALLOW_PRIVATE_WEBHOOKS', false),

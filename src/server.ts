@@ -49,7 +49,7 @@ async function bootstrap(config: Readonly<Config>, store: Store, auth: AuthServi
 
 export async function startServer(config: Readonly<Config>, log: Logger, opts: { now?: () => number; listen?: boolean } = {}): Promise<Server> {
   const now = opts.now ?? Date.now;
-  const store = await openDuckDbStore(config.dbPath);
+  const store = await openDuckDbStore(config.dbPath, config.duckdb);
   await store.migrate();
   const auth = new AuthService(store, { ...config.auth, rawRetentionDays: config.defaults.rawRetentionDays }, now);
   const firstAccount = await bootstrap(config, store, auth);

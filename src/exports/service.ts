@@ -74,7 +74,6 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   for (const k of ['gzip', 'zip'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
   if (body.gzip && body.zip) throw bad('gzip and zip: choose one — gzip compresses each file, zip puts the files in one archive');
   if (body.gzip && format === 'xlsx') throw bad('gzip: an XLSX file is compressed already; leave gzip out (zip may bundle the parts)');
-  if (scope === 'videos' && format === 'parquet') throw bad('format: the videos scope is written as csv, jsonl, json or xlsx, not parquet');
   return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true };
 }
 

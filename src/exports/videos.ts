@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { deriveMetrics, METRIC_NAMES, type Metric } from '../metrics/registry.ts';
 import type { StatsService } from '../metrics/stats.ts';
-import type { CatalogItem, CatalogItemFilter, RecordFilters, Store } from '../storage/types.ts';
+import type { CatalogItem, CatalogItemFilter, RecordFilters, SnapshotStore, Store } from '../storage/types.ts';
 import { FIELDS } from './fields.ts';
 import type { TableColumn } from './formats/table.ts';
 
@@ -56,8 +56,14 @@ function value(name: string, it: CatalogItem, m: Record<Metric, number | null>):
   throw new Error(`no value for field ${name} in scope videos`);
 }
 
+/** The catalog entries and their metrics, read from one snapshot: a video added meanwhile is either a row with its numbers or absent. */
 export async function videoTable(stats: StatsService, store: Store, req: VideoTableRequest): Promise<{ columns: TableColumn[]; rows: unknown[][] }> {
-  const items = await store.reports.items(req.accountId, req.items);
+  await stats.settle();
+  return store.readSnapshot((snap) => tableOf(stats.over(snap), snap, req));
+}
+
+async function tableOf(stats: StatsService, snap: SnapshotStore, req: VideoTableRequest): Promise<{ columns: TableColumn[]; rows: unknown[][] }> {
+  const items = await snap.reports.items(req.accountId, req.items);
   const columns = req.fields.map((f) => ({ name: f.as, type: TYPES.get(f.name)! }));
   if (items.length === 0) return { columns, rows: [] };
   const narrowed = req.items.folders?.length || req.items.projectId !== undefined || req.items.contentIds;

@@ -3,7 +3,7 @@
  * record set, group it, fetch base sums, loads and peaks from the store, derive the metrics through
  * the registry, and rank or order the groups.
  */
-import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, Store } from '../storage/types.ts';
+import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, SnapshotStore, Store } from '../storage/types.ts';
 import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
 import type { Materializer } from './materializer.ts';
 import { datesOf } from './period.ts';
@@ -36,10 +36,23 @@ const MAX_HEATMAP_SECONDS = 86_400;
 
 export class StatsService {
   constructor(
-    private readonly store: Store,
-    private readonly materializer: Materializer,
+    private readonly store: Pick<Store, 'views'>,
+    private readonly materializer: Pick<Materializer, 'settle'>,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Waits until every committed event is in the view records (queries do this themselves). */
+  settle(): Promise<void> {
+    return this.materializer.settle();
+  }
+
+  /**
+   * The same queries against one snapshot (Store.readSnapshot), for answers that must agree with
+   * other reads of it. Call settle() before opening the snapshot: inside it nothing waits.
+   */
+  over(snapshot: SnapshotStore): StatsService {
+    return new StatsService(snapshot, { settle: async () => {} }, this.now);
+  }
 
   private set(req: Pick<StatsRequest, 'accountId' | 'fromMs' | 'toMs' | 'tz' | 'filters'>): RecordSet {
     return { accountId: req.accountId, fromMs: req.fromMs, toMs: req.toMs, tz: req.tz, filters: req.filters };

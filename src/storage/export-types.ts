@@ -1,4 +1,5 @@
 /** The storage boundary, export side: export reads, jobs and runs, schedules, deliveries, reports. */
+import type { XlsxColumnType } from '../exports/formats/xlsx.ts';
 import type { Page, RecordFilters, VideoKind } from './types.ts';
 
 /** What an export reads: a scope, a period, filters and the chosen fields (by catalog name). */
@@ -18,17 +19,30 @@ export interface ExportSource {
 
 export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
 
+/**
+ * One part of an export: the rows it holds, chosen so that parts never overlap and together hold
+ * every row of the source. The adapter decides how (a key range in storage order, or an offset in a
+ * sorted order); callers only pass it back.
+ */
+export interface ExportPart {
+  readonly rows: number;
+  readonly range: { readonly after: number; readonly through: number } | { readonly offset: number; readonly limit: number };
+}
+
 /** Reads of one export, all against the same snapshot of the data. */
 export interface ExportSnapshot {
-  count(src: ExportSource): Promise<number>;
-  /** The engine writes rows [offset, offset + limit) of the source straight to a file. */
-  copy(src: ExportSource, opts: { format: CopyFormat; path: string; offset: number; limit: number; gzip: boolean }): Promise<void>;
-  /** Rows [offset, offset + limit) as arrays in field order, a chunk at a time. */
-  stream(src: ExportSource, opts: { offset: number; limit: number }, visit: (rows: unknown[][]) => Promise<void>): Promise<void>;
+  /** The parts of at most `partRows` rows each (one empty part when there are no rows). */
+  parts(src: ExportSource, partRows: number): Promise<ExportPart[]>;
+  /** The engine writes one part of the source straight to a file; answers the rows written. */
+  copy(src: ExportSource, part: ExportPart, opts: { format: CopyFormat; path: string; gzip: boolean }): Promise<number>;
+  /** One part's rows as XLSX `<row>` XML (cells typed by `types`, in field order), a chunk at a time; see XlsxWriter.addRowsXml. */
+  xlsxRows(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[]) => Promise<void>): Promise<void>;
 }
 
 export interface ExportRepo {
   snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>): Promise<T>;
+  /** Rows computed in memory (the `videos` scope), written as JSON Lines at `jsonl`, rewritten by the engine as Parquet at `out`. */
+  parquetFromJsonl(jsonl: string, columns: ReadonlyArray<{ name: string; type: 'string' | 'number' | 'integer' | 'boolean' | 'timestamp' | 'object' }>, out: string): Promise<void>;
 }
 
 export interface ExportJobRow {

@@ -258,6 +258,9 @@ export interface ViewRepo {
   watchingNow(accountId: string, sinceMs: number, contentIds?: string[]): Promise<number>;
 }
 
+/** The reads a snapshot offers (Store.readSnapshot). */
+export type SnapshotStore = Pick<Store, 'views' | 'catalog' | 'reports'>;
+
 export interface Store {
   readonly engine: string;
   migrate(): Promise<number>;
@@ -275,4 +278,6 @@ export interface Store {
   reports: ReportRepo;
   schedules: ScheduleRepo;
   deliveries: DeliveryRepo;
+  /** Runs `fn` with views, catalog and report-item reads that all see one snapshot (one read transaction). */
+  readSnapshot<T>(fn: (s: SnapshotStore) => Promise<T>): Promise<T>;
 }

@@ -45,6 +45,7 @@ export interface XlsxOptions {
 }
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
+const MARKED = /\x01([^\x02]*)\x02/g;
 const CHUNK_CHARS = 256 * 1024; // rows are batched into strings of about this size before a write
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -113,6 +114,23 @@ export class XlsxWriter {
     this.buf += xml + '</row>';
     this.rows++;
     return this.buf.length >= CHUNK_CHARS ? this.flush() : RESOLVED;
+  }
+
+  /**
+   * Adds rows already written as XML by the store (src/storage/duckdb/xlsxsql.ts): `<row>` elements
+   * without `r`, every cell present. A cell marked \x01…\x02 holds text the store left to us (too
+   * long, or holding `_xHHHH_`): it is cleaned, cut and escaped here like any text cell.
+   */
+  async addRowsXml(rows: readonly string[]): Promise<void> {
+    for (const x of rows) {
+      if (this.error) throw this.error;
+      if (this.closed) throw new Error('XlsxWriter: addRowsXml after finish');
+      if (this.sheet === null || this.rowInSheet >= this.maxRows) this.nextSheet();
+      this.rowInSheet++;
+      this.rows++;
+      this.buf += x.includes('\x01') ? x.replace(MARKED, (_m, text: string) => textCell(text, '') || '<c/>') : x;
+      if (this.buf.length >= CHUNK_CHARS) await this.flush();
+    }
   }
 
   /** Ends the last sheet, writes the package parts and waits until the output has everything. */

@@ -1,5 +1,5 @@
 import type { CatalogRepo, ProjectRow, VideoKind, VideoRow } from '../types.ts';
-import type { Db, Row } from './db.ts';
+import type { DbLike, Row } from './db.ts';
 
 const video = (r: Row): VideoRow => ({
   accountId: r.account_id as string,
@@ -24,7 +24,7 @@ const project = (r: Row): ProjectRow => ({
 
 const VIDEO_FIELDS = { title: 'title', duration: 'duration', kind: 'kind', projectId: 'project_id', folder: 'folder' } as const;
 
-export function catalogRepo(db: Db): CatalogRepo {
+export function catalogRepo(db: DbLike): CatalogRepo {
   const getVideo = async (accountId: string, contentId: string) => {
     const r = await db.one('SELECT * FROM videos WHERE account_id = ? AND content_id = ?', [accountId, contentId]);
     return r && video(r);

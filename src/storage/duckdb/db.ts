@@ -22,6 +22,11 @@ export function fromDuckRow(row: Row): Row {
   return row;
 }
 
+export interface StoreLimits {
+  memoryLimit?: string;
+  threads?: number | null;
+}
+
 export interface Querier {
   run(sql: string, params?: Param[]): Promise<number>;
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
@@ -43,6 +48,9 @@ class ConnQuerier implements Querier {
   }
 }
 
+/** What the repos use of a database: the pool (Db) or one transaction's connection (Db.pinned). */
+export type DbLike = Pick<Db, 'run' | 'all' | 'one' | 'with' | 'tx'>;
+
 export class Db implements Querier {
   private idle: DuckDBConnection[] = [];
   private waiters: Array<(c: DuckDBConnection) => void> = [];
@@ -52,8 +60,12 @@ export class Db implements Querier {
 
   private pooled = 0;
 
-  static async open(path: string, poolSize = 4): Promise<Db> {
-    const instance = await DuckDBInstance.create(path);
+  /** `limits`: DuckDB's memory_limit (it spills to disk beyond it) and threads; unset = DuckDB's defaults. */
+  static async open(path: string, poolSize = 4, limits: StoreLimits = {}): Promise<Db> {
+    const options: Record<string, string> = {};
+    if (limits.memoryLimit) options.memory_limit = limits.memoryLimit;
+    if (limits.threads) options.threads = String(limits.threads);
+    const instance = await DuckDBInstance.create(path, options);
     const db = new Db(instance);
     db.pooled = poolSize;
     for (let i = 0; i < poolSize; i++) {
@@ -105,6 +117,26 @@ export class Db implements Querier {
         throw err;
       }
     });
+  }
+
+  /**
+   * A DbLike over one open transaction's connection: every read sees that transaction's snapshot.
+   * Calls take turns (one statement at a time on a connection); `tx` joins the open transaction.
+   */
+  static pinned(q: ConnQuerier): DbLike {
+    let turn: Promise<unknown> = Promise.resolve();
+    const take = <T>(fn: (q: ConnQuerier) => Promise<T>): Promise<T> => {
+      const next = turn.then(() => fn(q));
+      turn = next.catch(() => undefined);
+      return next;
+    };
+    return {
+      run: (sql, params) => take((c) => c.run(sql, params)),
+      all: (sql, params) => take((c) => c.all(sql, params)),
+      one: (sql, params) => take((c) => c.one(sql, params)),
+      with: (fn) => take(fn),
+      tx: (fn) => take(fn),
+    } as DbLike;
   }
 
   run(sql: string, params?: Param[]): Promise<number> {

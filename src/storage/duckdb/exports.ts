@@ -2,11 +2,21 @@
  * Export reads in DuckDB: the engine itself writes CSV, JSON Lines, JSON and Parquet (COPY … TO),
  * which is what keeps exports near DuckDB's own speed; XLSX reads rows as a stream. Every read of one
  * export runs in one transaction, so all its parts come from one snapshot.
+ *
+ * Raw events and view records are exported in storage order: events in arrival order (`seq`), view
+ * records in the order the materializer last wrote them (DuckDB's `rowid`). A part is a range of that
+ * key: its bounds come from a top-N of the key column alone, its COPY reads only that range (zone
+ * maps skip the rest) and sorts just the part's rows by the key — DuckDB's parallel scans do not keep
+ * storage order reliably, and a retried run must write the same bytes. So an export never sorts more
+ * than one part, and its memory does not grow with its size. Sessions are aggregates and keep their
+ * order by first event (one sort), cut by offset.
  */
 import { EVENT_CATEGORIES } from '../../events/types.ts';
-import type { CopyFormat, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
+import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
+import { neutralizeSql } from './neutralize.ts';
 import { DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
+import { xlsxRowsSql } from './xlsxsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -83,44 +93,62 @@ function sessionsFrom(src: ExportSource, params: Param[]): string {
 const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-function selectList(src: ExportSource, format: CopyFormat | 'rows'): string {
+/** `xlsx`: typed values for xlsxRowsSql (times stay TIMESTAMP, lists become JSON text, no neutralizing: the cells do it). */
+function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
   const cols = src.scope === 'events' ? EVENT_COLS : src.scope === 'sessions' ? SESSION_COLS : VIEW_COLS;
   return src.fields.map(({ name, as }) => {
     let expr = cols[name];
     if (!expr) throw new Error(`no column for field ${name} in scope ${src.scope}`);
-    if (TIME_FIELDS.has(name) && format !== 'parquet') expr = ISO(expr);
+    if (TIME_FIELDS.has(name) && format !== 'parquet' && format !== 'xlsx') expr = ISO(expr);
     if (name === 'data' && (format === 'jsonl' || format === 'json')) expr = `${expr}::JSON`;
     if (src.scope === 'sessions' && name === 'contentIds' && format !== 'parquet') expr = format === 'jsonl' || format === 'json' ? `to_json(${expr})` : `to_json(${expr})::VARCHAR`;
-    const text = TIME_FIELDS.has(name) ? format !== 'parquet'
+    const text = TIME_FIELDS.has(name) ? format !== 'parquet' && format !== 'xlsx'
       : src.scope === 'sessions' ? !SESSION_NOT_TEXT.has(name)
       : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
-    if (src.neutralize && text) expr = `CASE WHEN regexp_matches(${expr}, '^[=+\\-@\\t\\r]') THEN '''' || ${expr} ELSE ${expr} END`;
+    if (src.neutralize && text && format !== 'xlsx') expr = neutralizeSql(expr);
     return `${expr} AS ${quoteIdent(as)}`;
   }).join(', ');
 }
 
-function fromWhere(src: ExportSource, params: Param[]): { from: string; where: string; order: string } {
+/**
+ * Content ids the catalog filters (project, folder) select, read in the export's snapshot, or
+ * undefined when there are none. The events scope filters with this list instead of joining the catalog.
+ */
+async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<string[] | undefined> {
+  const f = src.filters;
+  if (src.scope !== 'events' || (f.projectId === undefined && f.folder === undefined)) return undefined;
+  const w = ['account_id = ?'];
+  const params: Param[] = [src.accountId];
+  if (f.projectId !== undefined) {
+    w.push('project_id = ?');
+    params.push(f.projectId);
+  }
+  if (f.folder !== undefined) {
+    w.push("(folder = ? OR starts_with(folder, ? || '/'))");
+    params.push(f.folder, f.folder);
+  }
+  return (await q.all<{ id: string }>(`SELECT content_id AS id FROM videos WHERE ${w.join(' AND ')}`, params)).map((r) => r.id);
+}
+
+/**
+ * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
+ * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
+ */
+function fromWhere(src: ExportSource, params: Param[], ids?: string[]): { from: string; where: string; key?: string; order?: string } {
   if (src.scope === 'sessions') return { from: sessionsFrom(src, params), where: 'true', order: 's.first_event_at, s.session_id' };
   if (src.scope === 'views') {
-    return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), order: 'v.started_at, v.view_id' };
+    return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
   }
   const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
   params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
   const names = (src.types ?? ['events', 'quality', 'ads']).flatMap((t) => EVENT_CATEGORIES[t]);
-  w.push('e.event IN (SELECT unnest(?::JSON::VARCHAR[]))');
+  w.push('list_contains(?::JSON::VARCHAR[], e.event)');
   params.push(JSON.stringify(names));
   const f = src.filters;
-  if (f.contentIds?.length) {
-    w.push('e.content_id IN (SELECT unnest(?::JSON::VARCHAR[]))');
-    params.push(JSON.stringify(f.contentIds));
-  }
-  if (f.projectId !== undefined) {
-    w.push('c.project_id = ?');
-    params.push(f.projectId);
-  }
-  if (f.folder !== undefined) {
-    w.push("(c.folder = ? OR starts_with(c.folder, ? || '/'))");
-    params.push(f.folder, f.folder);
+  for (const list of [f.contentIds, ids]) {
+    if (!list) continue;
+    w.push('list_contains(?::JSON::VARCHAR[], e.content_id)');
+    params.push(JSON.stringify(list));
   }
   for (const [k, col] of [['userId', 'e.user_id'], ['sessionId', 'e.session_id'], ['deviceType', 'e.device_type'], ['country', 'e.country']] as const) {
     if (typeof f[k] === 'string') {
@@ -132,12 +160,19 @@ function fromWhere(src: ExportSource, params: Param[]): { from: string; where: s
     w.push('e.platform = ?');
     params.push(platformOfLabel(f.deviceLabel));
   }
-  return { from: 'events e LEFT JOIN videos c ON c.account_id = e.account_id AND c.content_id = e.content_id', where: w.join(' AND '), order: 'e.ts, e.seq' };
+  return { from: 'events e', where: w.join(' AND '), key: 'e.seq' };
 }
 
-function query(src: ExportSource, format: CopyFormat | 'rows', offset: number, limit: number, params: Param[]): string {
-  const { from, where, order } = fromWhere(src, params);
-  return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ${Math.trunc(limit)} OFFSET ${Math.trunc(offset)}`;
+/** The rows of one part, in storage order (key scopes) or sorted and cut by offset (sessions). */
+function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[]): string {
+  const { from, where, key, order } = fromWhere(src, params, ids);
+  const r = part.range;
+  if ('after' in r) {
+    if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
+    params.push(r.after, r.through);
+    return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} AND ${key} > ? AND ${key} <= ? ORDER BY ${key}`;
+  }
+  return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} ORDER BY ${order ?? key} LIMIT ${Math.trunc(r.limit)} OFFSET ${Math.trunc(r.offset)}`;
 }
 
 const COPY_OPTIONS: Record<CopyFormat, string> = {
@@ -149,34 +184,54 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
 
 function snapshotOn(q: ConnQuerier): ExportSnapshot {
   return {
-    async count(src) {
+    async parts(src, partRows) {
+      const size = Math.max(1, Math.trunc(partRows));
       const params: Param[] = [];
-      const { from, where } = fromWhere(src, params);
-      return Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
+      const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
+      const parts: ExportPart[] = [];
+      if (!key) {
+        const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
+        for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size } });
+      } else {
+        // The next `size` keys after the last bound (a top-N of the key column alone); the highest is the part's upper bound.
+        for (let after = -1; ; ) {
+          const b = await q.one<{ n: number; hi: number | null }>(
+            `SELECT count(*) AS n, max(k) AS hi FROM (SELECT ${key} AS k FROM ${from} WHERE ${where} AND ${key} > ? ORDER BY k LIMIT ${size})`, [...params, after]);
+          if (!b || !b.n || b.hi === null) break;
+          parts.push({ rows: Number(b.n), range: { after, through: Number(b.hi) } });
+          after = Number(b.hi);
+        }
+      }
+      return parts.length ? parts : [{ rows: 0, range: key ? { after: -1, through: -1 } : { offset: 0, limit: 0 } }];
     },
-    async copy(src, { format, path, offset, limit, gzip }) {
+    async copy(src, part, { format, path, gzip }) {
       const params: Param[] = [];
-      const sql = query(src, format, offset, limit, params);
+      const sql = query(src, format, part, params, await catalogIds(q, src));
       const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
       if (/'/.test(path)) throw new Error('export paths never hold quotes');
-      await q.run(`COPY (${sql}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params);
+      return q.run(`COPY (${sql}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params);
     },
-    async stream(src, { offset, limit }, visit) {
+    async xlsxRows(src, part, types, visit) {
       const params: Param[] = [];
-      const result = await q.conn.stream(query(src, 'rows', offset, limit, params), params.map(toDuckParam));
-      const names = src.fields.map((f) => f.as);
-      for await (const rows of result.yieldRowObjectJs()) {
-        await visit(rows.map((r) => {
-          const row = fromDuckRow(r as Record<string, unknown>);
-          return names.map((n) => row[n] ?? null);
-        }));
+      const inner = `SELECT * FROM (${query(src, 'xlsx', part, params, await catalogIds(q, src))}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
+      const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        await visit(chunk.getColumnValues(0) as string[]);
       }
     },
   };
 }
 
+const PARQUET_TYPE = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', object: 'JSON' } as const;
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
 export function exportRepo(db: Db): ExportRepo {
   return {
     snapshot: (fn) => db.tx((q) => fn(snapshotOn(q))),
+    async parquetFromJsonl(jsonl, columns, out) {
+      if (/'/.test(jsonl + out)) throw new Error('export paths never hold quotes');
+      const cols = `{${columns.map((c) => `${sqlString(c.name)}: '${PARQUET_TYPE[c.type]}'`).join(', ')}}`;
+      await db.run(`COPY (SELECT * FROM read_json('${jsonl}', format = 'newline_delimited', columns = ${cols})) TO '${out}' (FORMAT PARQUET, COMPRESSION zstd)`);
+    },
   };
 }

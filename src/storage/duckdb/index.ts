@@ -1,10 +1,11 @@
 /** The embedded default store: one DuckDB file. */
+export type { StoreLimits } from './db.ts';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../types.ts';
 import { accountRepo, credentialRepo, userRepo } from './accounts.ts';
 import { catalogRepo } from './catalog.ts';
-import { Db } from './db.ts';
+import { Db, type StoreLimits } from './db.ts';
 import { eventRepo } from './events.ts';
 import { migrate } from './migrate.ts';
 import { viewRepo } from './views.ts';
@@ -14,9 +15,9 @@ import { reportRepo } from './reports.ts';
 import { scheduleRepo } from './schedules.ts';
 import { deliveryRepo } from './deliveries.ts';
 
-export async function openDuckDbStore(path: string): Promise<Store> {
+export async function openDuckDbStore(path: string, limits: StoreLimits = {}): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = await Db.open(path);
+  const db = await Db.open(path, 4, limits);
   const writer = await db.connect();
   return {
     engine: 'duckdb',
@@ -39,5 +40,11 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     reports: reportRepo(db),
     schedules: scheduleRepo(db),
     deliveries: deliveryRepo(db),
+    readSnapshot(fn) {
+      return db.tx((q) => {
+        const pinned = Db.pinned(q);
+        return fn({ views: viewRepo(pinned), catalog: catalogRepo(pinned), reports: reportRepo(pinned) });
+      });
+    },
   };
 }

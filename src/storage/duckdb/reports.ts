@@ -1,6 +1,6 @@
 /** Reports in DuckDB: their state rows, and the catalog entries a report lists. */
 import type { CatalogItem, ReportRepo, ReportRow, VideoKind } from '../types.ts';
-import type { Db, Param, Row } from './db.ts';
+import type { DbLike, Param, Row } from './db.ts';
 
 const report = (r: Row): ReportRow => ({
   id: r.id as string, accountId: r.account_id as string, spec: JSON.parse(r.spec as string), status: r.status as ReportRow['status'],
@@ -17,7 +17,7 @@ const item = (r: Row): CatalogItem => ({
 
 const d = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function reportRepo(db: Db): ReportRepo {
+export function reportRepo(db: DbLike): ReportRepo {
   return {
     async items(accountId, filter) {
       const w = ['v.account_id = ?'];

@@ -3,7 +3,7 @@ import { DuckDBListType, BIGINT, DuckDBListValue, DuckDBTimestampValue, type Duc
 import { markUnique, type RecordEvent, type ViewRecord } from '../../metrics/viewRecord.ts';
 import { zoneSegments } from '../../metrics/period.ts';
 import type { BaseSums, Dimension, GroupKey, RecordRow, RecordSet, ViewRepo } from '../types.ts';
-import { fromDuckRow, toDuckParam, type Db, type Param, type Row } from './db.ts';
+import { fromDuckRow, toDuckParam, type DbLike, type Param, type Row } from './db.ts';
 import { rowToEvent } from './events.ts';
 import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
 
@@ -83,7 +83,7 @@ function recordRow(r: Row): RecordRow {
   };
 }
 
-export function viewRepo(db: Db): ViewRepo {
+export function viewRepo(db: DbLike): ViewRepo {
   return {
     async streamDirtySessions(afterSeq, uptoSeq, visit) {
       await db.with(async (q) => {
@@ -287,7 +287,7 @@ const ROLLUP_FROM = `(SELECT *, CAST(day AS TIMESTAMP) AS day_ts, NULLIF(country
   LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id`;
 const CATALOG_DURATION = 'CAST(CASE WHEN c.duration > 0 THEN greatest(1, round(c.duration)) END AS BIGINT)';
 
-async function rollupAggregate(db: Db, set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]> {
+async function rollupAggregate(db: DbLike, set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]> {
   const params: Param[] = [];
   const g = groupSql(groupBy, 'v.day_ts', set);
   const where = whereSql(set, 'v.day_ts', params);
@@ -307,7 +307,7 @@ async function rollupAggregate(db: Db, set: RecordSet, groupBy: Dimension[]): Pr
   }));
 }
 
-async function rollupLoads(db: Db, set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; loads: number }>> {
+async function rollupLoads(db: DbLike, set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; loads: number }>> {
   const params: Param[] = [];
   const g = groupSql(groupBy, 'v.day_ts', set);
   const where = whereSql(set, 'v.day_ts', params);
