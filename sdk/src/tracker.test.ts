@@ -58,9 +58,10 @@ test('impression on attach with the page, the options and persistent ids', async
   assert.equal(new Set(evs.map((e) => e.userId)).size, 1);
   assert.equal(evs[1]!.sessionId, imp.sessionId);
   assert.notEqual(evs[2]!.sessionId, imp.sessionId);
-  // The site's own user id replaces the anonymous one.
-  const own = setup({ userId: 'user-42' });
-  assert.equal((await sent(own.env))[0]!.userId, 'user-42');
+  // The site's own user id replaces the anonymous one; values are cut to what the collector accepts.
+  const own = setup({ userId: 42 as unknown as string, title: 't'.repeat(2000), viewerName: 'n'.repeat(300) });
+  const [e] = await sent(own.env);
+  assert.deepEqual([e!.userId, e!.title.length, e!.viewerName.length], ['42', 1024, 256]);
 });
 
 test('play, pause, seek back and end: the record has the hm, the view and the completion that happened', async () => {

@@ -65,7 +65,9 @@ export function mediaErrorCode(code: number | undefined): string {
 export function createTracker(video: HTMLVideoElement, o: TrackOptions, env: Env, transport: Transport): Tracking {
   const progressMs = o.progressInterval || 10000;
   const page = env.page();
-  const userId = o.userId || viewerId(env, env.ids);
+  // Cut to the collector's limits: an event with a field too long would be refused whole.
+  const userId = cut(o.userId, 128) || viewerId(env, env.ids);
+  const who = { email: cut(o.email, 320), viewerAccountId: cut(o.viewerAccountId, 256), viewerName: cut(o.viewerName, 256), title: cut(o.title, 1024) };
   let open = false;
   let segFrom = 0;
   let segWall = 0;
@@ -87,12 +89,12 @@ export function createTracker(video: HTMLVideoElement, o: TrackOptions, env: Env
       event,
       timestamp: env.now(),
       contentId: o.contentId,
-      sessionId: o.sessionId || sessionId(env, env.tab),
+      sessionId: cut(o.sessionId, 128) || sessionId(env, env.tab),
       userId,
-      email: o.email,
-      viewerAccountId: o.viewerAccountId,
-      viewerName: o.viewerName,
-      title: o.title,
+      email: who.email,
+      viewerAccountId: who.viewerAccountId,
+      viewerName: who.viewerName,
+      title: who.title,
       duration: d > 0 && d < Infinity ? r3(d) : undefined,
       currentTime: r3(video.currentTime || 0),
       url: page.url,
