@@ -1,4 +1,4 @@
-// Runs every *.test.ts under src/ and test/ with Node's own test runner (Node 20 does not glob .ts itself).
+// Runs every *.test.ts under src/, sdk/ and test/ with Node's own test runner (Node 20 does not glob .ts itself).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,6 @@ function find(dir, out = []) {
   return out;
 }
 const only = process.argv.slice(2);
-const files = only.length ? only : [...find('src'), ...find('test')].sort();
+const files = only.length ? only : [...find('src'), ...find('sdk'), ...find('test')].sort();
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -176,3 +176,22 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   };
   return Object.freeze(config);
 }
+
+/** What `npm run demo` takes from the environment: the running server to fill and its API token. */
+export interface DemoEnv {
+  /** REELSTAT_URL, else http://HOST:PORT of a local server (0.0.0.0 read as 127.0.0.1). */
+  url: string;
+  /** REELSTAT_API_TOKEN, else null: the demo reads DATA_DIR/credentials.json. */
+  apiToken: string | null;
+  dataDir: string;
+}
+
+export function loadDemoEnv(env: Env = process.env): DemoEnv {
+  const host = str(env, 'HOST', '127.0.0.1');
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return {
+    url: url(env, 'REELSTAT_URL') ?? `http://${local.includes(':') ? `[${local}]` : local}:${int(env, 'PORT', 8080, 1, 65535)}`,
+    apiToken: env.REELSTAT_API_TOKEN || null,
+    dataDir: resolve(str(env, 'REELSTAT_DATA_DIR', './data')),
+  };
+}

@@ -117,6 +117,7 @@ describe('CORS', () => {
     assert.equal(p.headers.get('access-control-allow-origin'), '*');
     const bad = await collect(s.url, 'nope', { ...wk(), origin: 'https://site.example' });
     assert.equal(bad.headers.get('access-control-allow-origin'), '*', 'errors carry CORS too, so pages can read them');
+    assert.match(bad.headers.get('access-control-expose-headers')!, /Retry-After/i, 'the SDK reads Retry-After across origins');
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fingerprint } from '../src/collector/dedupe.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { collect, startTestServer, type TestServer } from './helpers/server.ts';
+import { collect, runExport, startTestServer, type TestServer } from './helpers/server.ts';
 import { download, parseCsv, readXlsx, unzipMember, unzipTest, type XlsxCell } from './helpers/files.ts';
 
 let s: TestServer;
@@ -21,18 +21,9 @@ const neutral = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 const auth = () => ({ authorization: `Bearer ${s.token}`, 'content-type': 'application/json' });
 
 async function exportAndWait(body: Record<string, unknown>) {
-  const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
-  const created = await r.json();
-  assert.equal(r.status, 202, JSON.stringify(created));
-  for (let i = 0; i < 400; i++) {
-    const e = await (await fetch(`${s.url}/api/v1/exports/${created.id}`, { headers: auth() })).json();
-    if (e.status === 'completed' || e.status === 'failed') {
-      assert.equal(e.status, 'completed', JSON.stringify(e));
-      return e;
-    }
-    await new Promise((res) => setTimeout(res, 25));
-  }
-  throw new Error('export did not finish');
+  const e = await runExport(s.url, s.token, body);
+  assert.equal(e.status, 'completed', JSON.stringify(e));
+  return e;
 }
 
 before(async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
-import { collect, readAllEvents, startTestServer, type TestServer } from './helpers/server.ts';
+import { collect, readAllEvents, runExport, startTestServer, type TestServer } from './helpers/server.ts';
 import { download } from './helpers/files.ts';
 
 let s: TestServer;
@@ -19,18 +19,7 @@ const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
 const HOSTILE = ['=1+1', '+cmd', '-2', '@SUM(A1)', '\tTab', 'quote "inside"', 'comma, here', 'line\r\nbreak', 'emoji 🎬👍', 'plain'];
 const auth = () => ({ authorization: `Bearer ${s.token}`, 'content-type': 'application/json' });
 
-async function exportAndWait(body: Record<string, unknown>) {
-  const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
-  const created = await r.json();
-  assert.equal(r.status, 202, JSON.stringify(created));
-  assert.equal(created.status, 'pending');
-  for (let i = 0; i < 200; i++) {
-    const e = await (await fetch(`${s.url}/api/v1/exports/${created.id}`, { headers: auth() })).json();
-    if (e.status === 'completed' || e.status === 'failed') return e;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error('export did not finish');
-}
+const exportAndWait = (body: Record<string, unknown>) => runExport(s.url, s.token, body);
 
 before(async () => {
   s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' }, { now: () => Date.now() + clockOffset });

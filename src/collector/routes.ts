@@ -16,6 +16,8 @@ function cors(reply: FastifyReply): void {
   reply.header('Access-Control-Allow-Methods', 'POST, OPTIONS');
   reply.header('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Reelstat-Key');
   reply.header('Access-Control-Max-Age', '86400');
+  // Cross-origin scripts (the SDK) can read only safelisted headers unless told: they need Retry-After.
+  reply.header('Access-Control-Expose-Headers', 'Retry-After');
 }
 
 const collectResponse = {

@@ -76,6 +76,20 @@ export async function collect(url: string, body: unknown, headers: Record<string
   return { status: res.status, headers: res.headers, json, text };
 }
 
+/** POST /api/v1/exports (202, pending), then polls until the export completed or failed; returns it. */
+export async function runExport(url: string, token: string, body: Record<string, unknown>): Promise<any> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const r = await fetch(`${url}/api/v1/exports`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const created = await r.json();
+  if (r.status !== 202 || created.status !== 'pending') throw new Error(`export not started: ${r.status} ${JSON.stringify(created)}`);
+  for (let i = 0; i < 800; i++) {
+    const e = await (await fetch(`${url}/api/v1/exports/${created.id}`, { headers })).json();
+    if (e.status === 'completed' || e.status === 'failed') return e;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error('export did not finish');
+}
+
 /** Reads every event of the token's account through the incremental stream. */
 export async function readAllEvents(url: string, token: string): Promise<any[]> {
   const out: any[] = [];
