@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/routes.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
 import type { AuthService } from './auth/service.ts';
 import { catalogRoutes } from './catalog/routes.ts';
 import { compatRoutes } from './compat/index.ts';
@@ -108,8 +109,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Reelstat API', version: '1', description: 'Self-hosted video analytics: collector, catalog, stats, exports and vendor-compatible dialects.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+          session: { type: 'apiKey', in: 'cookie', name: 'reelstat_session', description: 'Dashboard sign-in (POST /api/v1/session); changes also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
 
@@ -126,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await fastify.register(collectorRoutes, deps);
   await fastify.register(authRoutes, deps);
+  await fastify.register(sessionRoutes, deps);
   await fastify.register(catalogRoutes, deps);
   await fastify.register(eventRoutes, deps);
   await fastify.register(statsRoutes, deps);

@@ -115,6 +115,25 @@ export interface UserRepo {
   list(accountId: string): Promise<UserRow[]>;
 }
 
+/** A dashboard sign-in; the cookie's token is kept only as its SHA-256. */
+export interface SessionRow {
+  id: string;
+  tokenHash: string;
+  accountId: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface SessionRepo {
+  create(row: SessionRow): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<SessionRow | undefined>;
+  /** Returns false when there was no such session. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes sessions that expired before `beforeMs`; returns how many. */
+  deleteExpired(beforeMs: number): Promise<number>;
+}
+
 export interface CatalogRepo {
   upsertVideo(accountId: string, contentId: string, patch: VideoPatch, at: number): Promise<VideoRow>;
   getVideo(accountId: string, contentId: string): Promise<VideoRow | undefined>;
@@ -267,6 +286,7 @@ export interface Store {
   accounts: AccountRepo;
   credentials: CredentialRepo;
   users: UserRepo;
+  sessions: SessionRepo;
   catalog: CatalogRepo;
   events: EventRepo;
   views: ViewRepo;
