@@ -137,6 +137,8 @@ export interface SessionRepo {
 export interface CatalogRepo {
   upsertVideo(accountId: string, contentId: string, patch: VideoPatch, at: number): Promise<VideoRow>;
   getVideo(accountId: string, contentId: string): Promise<VideoRow | undefined>;
+  /** The entries of these ids that exist, in no particular order. */
+  getVideos(accountId: string, contentIds: string[]): Promise<VideoRow[]>;
   listVideos(accountId: string, page: Page): Promise<{ items: VideoRow[]; total: number }>;
   upsertProject(accountId: string, id: string, name: string, at: number): Promise<ProjectRow>;
   getProject(accountId: string, id: string): Promise<ProjectRow | undefined>;
@@ -162,7 +164,7 @@ export interface EventRepo {
 }
 
 /** Dimensions a set of view records can be grouped by. */
-export const DIMENSIONS = ['video_id', 'project_id', 'date', 'country', 'platform', 'os', 'browser', 'domain', 'url'] as const;
+export const DIMENSIONS = ['video_id', 'project_id', 'date', 'hour', 'country', 'platform', 'os', 'browser', 'domain', 'url'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export interface RecordFilters {
