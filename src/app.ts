@@ -23,6 +23,7 @@ import type { ExportService } from './exports/service.ts';
 import { reportRoutes } from './reports/routes.ts';
 import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
 import type { StatsService } from './metrics/stats.ts';
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(scheduleRoutes, deps);
   await fastify.register(reportRoutes, deps);
   await fastify.register(docsRoutes);
+  await fastify.register(dashboardRoutes);
   await fastify.ready();
 
   return {
