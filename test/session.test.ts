@@ -67,6 +67,15 @@ describe('sign-in', () => {
     assert.ok(!JSON.stringify(row).includes(r.body.csrfToken));
   });
 
+  it('takes only JSON: what a cross-site form can send is refused without a session', async () => {
+    const body = JSON.stringify({ email: s.email, password: s.password });
+    for (const [type, payload] of [['text/plain', body], ['application/x-www-form-urlencoded', `email=${encodeURIComponent(s.email)}&password=${encodeURIComponent(s.password)}`], ['multipart/form-data; boundary=x', `--x\r\ncontent-disposition: form-data; name="email"\r\n\r\n${s.email}\r\n--x--`]]) {
+      const r = await fetch(`${s.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': type }, body: payload });
+      assert.ok(r.status === 400 || r.status === 415, `${type}: ${r.status}`);
+      assert.equal(r.headers.get('set-cookie'), null, type);
+    }
+  });
+
   it('a wrong password and an unknown email get the same 401', async () => {
     const a = await signIn(s.url, s.email, 'not the password');
     const b = await signIn(s.url, 'nobody@example.com', 'not the password');
