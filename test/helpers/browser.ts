@@ -19,10 +19,13 @@ export async function launchBrowser(): Promise<Browser> {
 export const DESKTOP = { viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true };
 export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US', timezoneId: 'UTC' };
 
-/** Collects uncaught page errors and failed console messages, so a test can assert there were none. */
+/** Collects uncaught page errors and Content-Security-Policy violations, so a test can assert there were none. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(`csp: ${m.text()}`);
+  });
   return errors;
 }
 
@@ -36,6 +39,7 @@ export async function signIn(page: Page, url: string, email: string, password: s
 }
 
 export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0)); // the sticky sidebar follows the scroll position
   await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage });
 }
 
