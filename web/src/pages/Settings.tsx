@@ -133,8 +133,9 @@ function Retention({ account }: { account: Account }) {
         Events older than this are refused by the collector and are not exportable as raw data; views, watch time and the
         other aggregates keep answering from view records and the daily rollup.
       </p>
-      {/* PLACEHOLDER (retention API): per-account retention settings are being added to the API (raw events, aggregates,
-          export files). Until that lands, this section only shows the account's raw retention; the form goes here. */}
+      {/* PLACEHOLDER (retention API): per-account retention settings are being added on another branch
+          (GET/PUT /api/v1/retention {rawDays, aggregateDays, exportFileDays}). Until that is merged, this section only
+          shows the account's raw retention (GET /api/v1/account); the form to read and change the three goes here. */}
       <div class="placeholder" data-testid="retention-placeholder">
         <Badge status="pending" /> Editing retention (raw events, aggregates, export files) arrives with the per-account
         retention API. Until then new accounts get <code>REELSTAT_RAW_RETENTION_DAYS</code>.
