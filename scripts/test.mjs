@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ensureDashboard } from './build-dashboard.mjs';
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -13,5 +14,7 @@ function find(dir, out = []) {
 }
 const only = process.argv.slice(2);
 const files = only.length ? only : [...find('src'), ...find('sdk'), ...find('test')].sort();
+// The browser tests need the built dashboard; build it once here rather than in each test file.
+await ensureDashboard();
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -5,6 +5,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/routes.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
 import type { AuthService } from './auth/service.ts';
 import { catalogRoutes } from './catalog/routes.ts';
 import { compatRoutes } from './compat/index.ts';
@@ -23,6 +24,7 @@ import { reportRoutes } from './reports/routes.ts';
 import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { sdkRoutes } from './http/sdk.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
 import type { StatsService } from './metrics/stats.ts';
@@ -109,8 +111,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Reelstat API', version: '1', description: 'Self-hosted video analytics: collector, catalog, stats, exports and vendor-compatible dialects.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+          session: { type: 'apiKey', in: 'cookie', name: 'reelstat_session', description: 'Dashboard sign-in (POST /api/v1/session); changes also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
   });
 
@@ -127,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   await fastify.register(collectorRoutes, deps);
   await fastify.register(authRoutes, deps);
+  await fastify.register(sessionRoutes, deps);
   await fastify.register(catalogRoutes, deps);
   await fastify.register(eventRoutes, deps);
   await fastify.register(statsRoutes, deps);
@@ -136,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(reportRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.register(sdkRoutes, deps);
+  await fastify.register(dashboardRoutes);
   await fastify.ready();
 
   return {

@@ -27,7 +27,12 @@ export interface Config {
     /** Largest number of events written in one group commit. */
     maxCommitEvents: number;
   };
-  auth: { maxFailures: number; failureWindowSeconds: number };
+  auth: {
+    maxFailures: number;
+    failureWindowSeconds: number;
+    /** Lifetime of a dashboard sign-in, seconds from sign-in (not renewed by use). */
+    sessionTtlSeconds: number;
+  };
   defaults: { rawRetentionDays: number };
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
@@ -157,6 +162,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     auth: {
       maxFailures: int(env, 'REELSTAT_AUTH_MAX_FAILURES', 20, 1, 1_000_000),
       failureWindowSeconds: int(env, 'REELSTAT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
+      sessionTtlSeconds: int(env, 'REELSTAT_SESSION_TTL', 7 * 86_400, 60, 365 * 86_400),
     },
     defaults: { rawRetentionDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500) },
     shutdownGraceSeconds: int(env, 'REELSTAT_SHUTDOWN_GRACE', 10, 0, 3_600),

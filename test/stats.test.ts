@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { parseCsv, readXlsx } from './helpers/files.ts';
 import { collect, startTestServer, type TestServer } from './helpers/server.ts';
 
 let s: TestServer;
@@ -51,7 +52,7 @@ describe('native stats API', () => {
   });
   it('filters by project and folder, and ranks groups', async () => {
     const byProject = await get(`/api/v1/stats?from=${day}&to=${day}&project_id=p1&dimensions=video_id&metrics=views`);
-    assert.deepEqual(byProject.json.data, [{ video_id: 'v1', views: 2 }]);
+    assert.deepEqual(byProject.json.data, [{ video_id: 'v1', title: 'Lesson 1', views: 2 }], 'video rows carry the catalog title');
     const byFolder = await get(`/api/v1/stats?from=${day}&to=${day}&folder=course&metrics=views`);
     assert.equal(byFolder.json.data[0].views, 2);
     const none = await get(`/api/v1/stats?from=${day}&to=${day}&folder=cour&metrics=views`);
@@ -94,6 +95,64 @@ describe('native stats API', () => {
   });
 });
 
+describe('named periods, hours, all time, referrer files', () => {
+  it('period=… gives the same answer as the dates it names', async () => {
+    const named = await get('/api/v1/stats?period=last_30_days&metrics=views,player_loads');
+    const dflt = await get('/api/v1/stats?metrics=views,player_loads');
+    assert.deepEqual(named.json, dflt.json);
+    const y = await get('/api/v1/stats?period=yesterday&tz=Asia/Tokyo&metrics=views');
+    const tokyoYesterday = new Date(Date.now() + 9 * 3_600_000 - DAY).toISOString().slice(0, 10);
+    const ySpelled = await get(`/api/v1/stats?from=${tokyoYesterday}&to=${tokyoYesterday}&tz=Asia/Tokyo&metrics=views`);
+    assert.deepEqual(y.json.meta, ySpelled.json.meta);
+    const h = await get('/api/v1/stats?period=last_24_hours&metrics=views');
+    assert.ok(Math.abs(Date.parse(h.json.meta.to) - Date.parse(h.json.meta.from) - DAY) <= 1);
+  });
+  it('refuses an unknown period, and a period with dates', async () => {
+    let r = await get('/api/v1/stats?period=last_decade');
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /period: "last_decade" is not accepted; expected one of last_24_hours, last_30_days, all_time, today/);
+    r = await get(`/api/v1/stats?period=today&from=${day}`);
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /either period or from\/to/);
+  });
+  it('groups by local hour, every hour listed, also in a zone half an hour off UTC', async () => {
+    const r = await get(`/api/v1/stats?from=${day}&to=${day}&dimensions=hour&metrics=views,player_loads`);
+    assert.equal(r.json.data.length, 24);
+    assert.equal(r.json.data[0].hour, `${day}T00:00:00+00:00`);
+    assert.deepEqual(r.json.data.filter((x: any) => x.player_loads > 0), [{ hour: `${day}T10:00:00+00:00`, views: 2, player_loads: 4 }]);
+    const k = await get(`/api/v1/stats?from=${day}&to=${day}&tz=Asia/Kolkata&dimensions=hour&metrics=views,player_loads`);
+    assert.equal(k.json.data.length, 24);
+    assert.deepEqual(k.json.data.filter((x: any) => x.player_loads > 0), [{ hour: `${day}T15:00:00+05:30`, views: 2, player_loads: 4 }]);
+    const long = await get('/api/v1/stats?period=last_year&dimensions=hour');
+    assert.equal(long.status, 400);
+    assert.match(long.json.error.message, /hour covers at most 31 days/);
+  });
+  it('all_time by date lists the days from the first with data to today', async () => {
+    const r = await get('/api/v1/stats?period=all_time&dimensions=date&metrics=views,player_loads');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.data[0].date, day);
+    assert.equal(r.json.data.at(-1).date, new Date().toISOString().slice(0, 10));
+    assert.equal(r.json.data.length, 3);
+    const total = (await get('/api/v1/stats?period=all_time&metrics=views,player_loads')).json.data[0];
+    assert.equal(r.json.data.reduce((a: number, d: any) => a + d.views, 0), total.views);
+  });
+  it('referrers download as CSV and XLSX with the numbers of the API', async () => {
+    const api = (await get(`/api/v1/referrers?from=${day}&to=${day}`)).json.data;
+    const expected = api.flatMap((d: any) => [[d.domain, '', d.views, d.player_loads, d.view_rate], ...d.pages.map((p: any) => [d.domain, p.url, p.views, p.player_loads, p.view_rate])]);
+    const csv = await fetch(`${s.url}/api/v1/referrers/export?from=${day}&to=${day}&format=csv`, { headers: auth() });
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-disposition') ?? '', new RegExp(`attachment; filename="referrers-${day}-${day}\\.csv"`));
+    const rows = parseCsv(Buffer.from(await csv.arrayBuffer()));
+    assert.deepEqual(rows.map((r) => [r.domain, r.url, Number(r.views), Number(r.player_loads), Number(r.view_rate)]), expected);
+    const xlsx = await fetch(`${s.url}/api/v1/referrers/export?from=${day}&to=${day}&format=xlsx`, { headers: auth() });
+    assert.equal(xlsx.status, 200);
+    const [sheet] = readXlsx(Buffer.from(await xlsx.arrayBuffer()));
+    assert.deepEqual(sheet.rows[0], ['domain', 'url', 'views', 'player_loads', 'view_rate']);
+    assert.deepEqual(sheet.rows.slice(1).map((r) => r.map((c) => c ?? '')), expected);
+    assert.equal((await fetch(`${s.url}/api/v1/referrers/export?format=pdf`, { headers: auth() })).status, 400);
+  });
+});
+
 describe('days across DST changes', () => {
   it('the sum of the days equals the total, in several zones', async () => {
     const t = await startTestServer();
@@ -114,6 +173,13 @@ describe('days across DST changes', () => {
         assert.equal(days.reduce((a: number, d: any) => a + d.views, 0), total.views, tz);
         assert.equal(days.reduce((a: number, d: any) => a + d.player_loads, 0), total.player_loads, tz);
         assert.equal(total.views, events.length / 2, tz);
+        const hours = (await (await fetch(`${t.url}/api/v1/stats?${q}&dimensions=hour&limit=1000`, { headers: { authorization: `Bearer ${t.token}` } })).json()).data;
+        const instants = hours.map((h: any) => Date.parse(h.hour));
+        assert.deepEqual(instants, [...instants].sort((a, b) => a - b), `${tz}: hours in time order`);
+        assert.equal(new Set(hours.map((h: any) => h.hour)).size, hours.length, tz);
+        if (tz === 'Europe/Berlin') assert.equal(hours.length, 14 * 24 + 1, 'the repeated hour of 25 Oct is listed twice, with two offsets');
+        assert.equal(hours.reduce((a: number, d: any) => a + d.views, 0), total.views, tz);
+        assert.equal(hours.reduce((a: number, d: any) => a + d.player_loads, 0), total.player_loads, tz);
       }
     } finally {
       await t.stop();

@@ -3,8 +3,10 @@
  * once, when made; the store keeps only hashes. Every check goes through the failure limiter.
  */
 import { AppError } from '../errors.ts';
-import type { AccountRow, CredentialKind, CredentialRow, Store } from '../storage/types.ts';
+import type { AccountRow, CredentialKind, CredentialRow, Store, UserRow } from '../storage/types.ts';
 import { FailureLimiter } from './failures.ts';
+import { SessionService } from './sessions.ts';
+import { TtlCache } from '../util/ttl-cache.ts';
 import { hashPassword, hashSecret, newId, newSecret, newUid, safeEqual, secretMatches, verifyPassword } from './secrets.ts';
 
 export interface Principal {
@@ -41,14 +43,17 @@ function view(c: CredentialRow): CredentialView {
 
 export class AuthService {
   readonly failures: FailureLimiter;
-  private cache = new Map<string, { row: CredentialRow | undefined; until: number }>();
+  readonly sessions: SessionService;
+  private readonly cache: TtlCache<CredentialRow | undefined>;
 
   constructor(
     private readonly store: Store,
-    opts: { maxFailures: number; failureWindowSeconds: number; rawRetentionDays: number },
+    opts: { maxFailures: number; failureWindowSeconds: number; sessionTtlSeconds: number; rawRetentionDays: number },
     private readonly now: () => number = Date.now,
   ) {
     this.failures = new FailureLimiter(opts.maxFailures, opts.failureWindowSeconds * 1000, now);
+    this.cache = new TtlCache(10_000, now);
+    this.sessions = new SessionService(store, this.failures, opts.sessionTtlSeconds * 1000, now);
     this.rawRetentionDays = opts.rawRetentionDays;
   }
   private readonly rawRetentionDays: number;
@@ -76,14 +81,9 @@ export class AuthService {
     return { id, name: input.name, uid, writeKey, apiToken, users: [{ email }] };
   }
 
-  private async lookup(secret: string): Promise<CredentialRow | undefined> {
+  private lookup(secret: string): Promise<CredentialRow | undefined> {
     const hash = hashSecret(secret);
-    const hit = this.cache.get(hash);
-    if (hit && hit.until > this.now()) return hit.row;
-    const row = await this.store.credentials.findByHash(hash);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { row, until: this.now() + 10_000 });
-    return row;
+    return this.cache.get(hash, () => this.store.credentials.findByHash(hash));
   }
 
   private async bySecret(secret: string, kind: CredentialKind, ip: string): Promise<Principal> {
@@ -107,13 +107,18 @@ export class AuthService {
   /** Wistia-style basic auth: a user's email and password, or `api` and an API token. */
   async authenticateBasic(user: string, password: string, ip: string): Promise<Principal> {
     if (user === 'api') return this.authenticateToken(password, ip);
+    return (await this.authenticatePassword(user, password, ip)).principal;
+  }
+
+  /** A user's email and password (basic auth, dashboard sign-in). */
+  async authenticatePassword(email: string, password: string, ip: string): Promise<{ principal: Principal; user: UserRow }> {
     this.failures.check(ip);
-    const row = await this.store.users.findByEmail(user);
+    const row = await this.store.users.findByEmail(email);
     if (!(await verifyPassword(password, row?.passwordHash ?? null)) || !row) {
       this.failures.fail(ip);
       throw new AppError('unauthorized', 'Wrong email or password.');
     }
-    return { accountId: row.accountId, via: 'password', credentialId: row.id };
+    return { principal: { accountId: row.accountId, via: 'password', credentialId: row.id }, user: row };
   }
 
   async authenticateUid(uid: string, ip: string): Promise<Principal> {

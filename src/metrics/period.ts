@@ -69,6 +69,30 @@ export function parsePeriod(from: string, to: string, tz: string): { fromMs: num
   return { fromMs, toMs };
 }
 
+/** An offset from UTC as ±HH:MM. */
+export function offsetString(offsetMs: number): string {
+  const m = Math.round(Math.abs(offsetMs) / 60_000);
+  return `${offsetMs < 0 ? '-' : '+'}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+const HOUR = 3_600_000;
+/** Periods longer than this are not listed hour by hour. */
+export const MAX_HOURS = 31 * 24 + 1;
+
+/** The local hour of an instant in `tz`, as its start with the offset: 2026-03-29T01:00:00+01:00. */
+export function hourKey(ms: number, tz: string): string {
+  const o = tzOffset(ms, tz);
+  return new Date(ms + o).toISOString().slice(0, 13) + ':00:00' + offsetString(o);
+}
+
+/** Every local hour of a period, in order (for filling hours without data); a repeated wall hour has another offset. */
+export function hoursOf(fromMs: number, toMs: number, tz: string): string[] {
+  const out = new Set<string>();
+  const local = fromMs + tzOffset(fromMs, tz);
+  for (let t = fromMs - (((local % HOUR) + HOUR) % HOUR); t < toMs && out.size < MAX_HOURS + 2; t += HOUR) out.add(hourKey(t, tz));
+  return [...out];
+}
+
 /** Every local date of a period, in order (for filling days without data). */
 export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
   const out: string[] = [];

@@ -6,7 +6,7 @@
 import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, SnapshotStore, Store } from '../storage/types.ts';
 import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
 import type { Materializer } from './materializer.ts';
-import { datesOf } from './period.ts';
+import { addDays, datesOf, dayStartUtc, hoursOf, localDate } from './period.ts';
 import { deriveMetrics, type Metric } from './registry.ts';
 
 export interface StatsRequest {
@@ -17,7 +17,7 @@ export interface StatsRequest {
   groupBy: Dimension[];
   filters: RecordFilters;
   metrics: Metric[];
-  /** With groupBy ['date']: a row for every day of the period, zeros where nothing happened. */
+  /** With groupBy ['date'] or ['hour']: a row for every day or hour of the period, zeros where nothing happened. */
   fillDates?: boolean;
 }
 
@@ -33,6 +33,8 @@ export interface Order {
 
 const keyId = (k: GroupKey) => JSON.stringify(k);
 const MAX_HEATMAP_SECONDS = 86_400;
+/** datesOf() lists at most 3700 days; longer periods list the days that have data. */
+const MAX_LISTED_DAYS = 3650;
 
 export class StatsService {
   constructor(
@@ -79,9 +81,25 @@ export class StatsService {
     for (const p of peaks) group(p.key).peak = p.peak;
     if (req.groupBy.length === 0) group({});
     if (req.fillDates && req.groupBy.length === 1 && req.groupBy[0] === 'date') {
-      for (const date of datesOf(req.fromMs, req.toMs, req.tz)) group({ date });
+      for (const date of this.days(req, [...groups.values()].map((g) => g.key.date))) group({ date });
+    }
+    if (req.fillDates && req.groupBy.length === 1 && req.groupBy[0] === 'hour') {
+      for (const hour of hoursOf(req.fromMs, req.toMs, req.tz)) group({ hour });
     }
     return [...groups.values()].map((g) => ({ key: g.key, metrics: deriveMetrics({ base: g.base, loads: g.loads, peak: g.peak }) }));
+  }
+
+  /**
+   * The days to list for a date grouping: every day of the period; for a period too long to list
+   * (all time), the days from the first one with data to the last one with data or today.
+   */
+  private days(req: Pick<StatsRequest, 'fromMs' | 'toMs' | 'tz'>, present: Array<string | null | undefined>): string[] {
+    if (req.toMs - req.fromMs <= MAX_LISTED_DAYS * 86_400_000) return datesOf(req.fromMs, req.toMs, req.tz);
+    const seen = present.filter((d): d is string => !!d).sort();
+    const lastDay = localDate(Math.min(req.toMs - 1, this.now()), req.tz);
+    const first = seen[0] ?? lastDay;
+    const last = seen.length && seen[seen.length - 1] > lastDay ? seen[seen.length - 1] : lastDay;
+    return datesOf(Math.max(req.fromMs, dayStartUtc(first, req.tz)), Math.min(req.toMs, dayStartUtc(addDays(last, 1), req.tz)), req.tz);
   }
 
   /** Top lists: views, then player_loads, then id. An explicit order sorts by that field first. */

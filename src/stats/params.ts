@@ -1,6 +1,7 @@
 /** Query parameters of the native stats API, parsed into a StatsRequest; each error names its parameter. */
 import { AppError } from '../errors.ts';
-import { addDays, localDate, parsePeriod, PeriodError } from '../metrics/period.ts';
+import { addDays, localDate, MAX_HOURS, parsePeriod, PeriodError } from '../metrics/period.ts';
+import { PRESETS, reportPeriod, type Preset } from '../reports/period.ts';
 import { METRIC_NAMES, type Metric } from '../metrics/registry.ts';
 import type { Order } from '../metrics/stats.ts';
 import { DIMENSIONS, type Dimension, type RecordFilters } from '../storage/types.ts';
@@ -24,6 +25,15 @@ function list<T extends string>(name: string, raw: string | undefined, allowed: 
   return [...new Set(items)] as T[];
 }
 
+/**
+ * Named periods: the report presets (whole local days in tz at the moment of the request, weeks
+ * from Monday) and two rolling ones: the last 24 hours up to now, and the last 30 days (today and
+ * the 29 before it, the default).
+ */
+export const PERIOD_PRESETS = ['last_24_hours', 'last_30_days', ...PRESETS.filter((p) => p !== 'custom')] as const;
+export type PeriodPreset = (typeof PERIOD_PRESETS)[number];
+
+/** `period` (a preset), or `from`/`to` (dates or RFC 3339), with `tz`; default the last 30 days. */
 export function parsePeriodParams(q: Record<string, unknown>, now: number): { fromMs: number; toMs: number; tz: string } {
   const str = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
   const tz = str('tz') ?? 'UTC';
@@ -34,11 +44,28 @@ export function parsePeriodParams(q: Record<string, unknown>, now: number): { fr
       throw bad(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
     }
   })();
+  const preset = str('period');
+  if (preset !== undefined) {
+    if (!(PERIOD_PRESETS as readonly string[]).includes(preset)) throw bad(`period: ${JSON.stringify(preset)} is not accepted; expected one of ${PERIOD_PRESETS.join(', ')}, or from and to instead`);
+    if (str('from') !== undefined || str('to') !== undefined) throw bad('period: give either period or from/to, not both');
+    if (preset === 'last_24_hours') return { fromMs: now - 86_400_000, toMs: now + 1, tz };
+    if (preset !== 'last_30_days') {
+      const r = reportPeriod(preset as Preset, now, tz);
+      return { fromMs: r.fromMs, toMs: r.toMs, tz };
+    }
+  }
   try {
     return { ...parsePeriod(str('from') ?? addDays(today, -29), str('to') ?? today, tz), tz };
   } catch (err) {
     if (err instanceof PeriodError) throw bad(err.message);
     throw err;
+  }
+}
+
+/** `hour` lists every hour of the period: at most 31 days of them. */
+export function checkHourSpan(groupBy: Dimension[], period: { fromMs: number; toMs: number }): void {
+  if (groupBy.includes('hour') && period.toMs - period.fromMs > MAX_HOURS * 3_600_000) {
+    throw bad('dimensions: hour covers at most 31 days; shorten the period or group by date');
   }
 }
 

@@ -115,9 +115,30 @@ export interface UserRepo {
   list(accountId: string): Promise<UserRow[]>;
 }
 
+/** A dashboard sign-in; the cookie's token is kept only as its SHA-256. */
+export interface SessionRow {
+  id: string;
+  tokenHash: string;
+  accountId: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface SessionRepo {
+  create(row: SessionRow): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<SessionRow | undefined>;
+  /** Returns false when there was no such session. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes sessions that expired before `beforeMs`; returns how many. */
+  deleteExpired(beforeMs: number): Promise<number>;
+}
+
 export interface CatalogRepo {
   upsertVideo(accountId: string, contentId: string, patch: VideoPatch, at: number): Promise<VideoRow>;
   getVideo(accountId: string, contentId: string): Promise<VideoRow | undefined>;
+  /** The entries of these ids that exist, in no particular order. */
+  getVideos(accountId: string, contentIds: string[]): Promise<VideoRow[]>;
   listVideos(accountId: string, page: Page): Promise<{ items: VideoRow[]; total: number }>;
   upsertProject(accountId: string, id: string, name: string, at: number): Promise<ProjectRow>;
   getProject(accountId: string, id: string): Promise<ProjectRow | undefined>;
@@ -143,7 +164,7 @@ export interface EventRepo {
 }
 
 /** Dimensions a set of view records can be grouped by. */
-export const DIMENSIONS = ['video_id', 'project_id', 'date', 'country', 'platform', 'os', 'browser', 'domain', 'url'] as const;
+export const DIMENSIONS = ['video_id', 'project_id', 'date', 'hour', 'country', 'platform', 'os', 'browser', 'domain', 'url'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export interface RecordFilters {
@@ -270,6 +291,7 @@ export interface Store {
   accounts: AccountRepo;
   credentials: CredentialRepo;
   users: UserRepo;
+  sessions: SessionRepo;
   catalog: CatalogRepo;
   events: EventRepo;
   views: ViewRepo;

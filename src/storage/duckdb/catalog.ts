@@ -36,6 +36,11 @@ export function catalogRepo(db: DbLike): CatalogRepo {
   return {
     getVideo,
     getProject,
+    async getVideos(accountId, contentIds) {
+      if (!contentIds.length) return [];
+      const rows = await db.all('SELECT * FROM videos WHERE account_id = ? AND content_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, JSON.stringify(contentIds)]);
+      return rows.map(video);
+    },
     async upsertVideo(accountId, contentId, patch, at) {
       const cols = (Object.keys(VIDEO_FIELDS) as Array<keyof typeof VIDEO_FIELDS>).filter((k) => patch[k] !== undefined);
       const now = new Date(at);

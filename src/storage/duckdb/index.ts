@@ -14,6 +14,7 @@ import { jobRepo } from './jobs.ts';
 import { reportRepo } from './reports.ts';
 import { scheduleRepo } from './schedules.ts';
 import { deliveryRepo } from './deliveries.ts';
+import { sessionRepo } from './sessions.ts';
 
 export async function openDuckDbStore(path: string, limits: StoreLimits = {}): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -32,6 +33,7 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
     accounts: accountRepo(db),
     credentials: credentialRepo(db),
     users: userRepo(db),
+    sessions: sessionRepo(db),
     catalog: catalogRepo(db),
     events: eventRepo(db, writer),
     views: viewRepo(db),

@@ -1,6 +1,6 @@
 /** SQL pieces for sets of view records: the FROM, the filters and the grouping expressions. */
 import type { Dimension, GroupKey, RecordSet } from '../types.ts';
-import { zoneSegments } from '../../metrics/period.ts';
+import { offsetString, zoneSegments } from '../../metrics/period.ts';
 import type { Param } from './db.ts';
 
 /** A record's duration: the catalog's (whole seconds, half up, at least 1), else the events'. */
@@ -9,24 +9,32 @@ export const DURATION = 'CAST(coalesce(CASE WHEN c.duration > 0 THEN greatest(1,
 export const FROM = 'view_records v LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id';
 
 /**
- * The local day of a UTC timestamp column in the request's zone: the zone's offsets over the period
- * are computed once (DST changes included) and applied with a CASE, which is far cheaper than a
- * time-zone conversion per row. Only numbers the server computed are written into the SQL.
+ * A UTC timestamp column in the request's zone: the zone's offsets over the period are computed
+ * once (DST changes included) and applied with a CASE, which is far cheaper than a time-zone
+ * conversion per row. `local` turns the shifted column and its offset into the result. Only numbers
+ * the server computed are written into the SQL.
  */
-function day(col: string, set: Pick<RecordSet, 'fromMs' | 'toMs' | 'tz'>): string {
+function inZone(col: string, set: Pick<RecordSet, 'fromMs' | 'toMs' | 'tz'>, local: (shifted: string, offsetMs: number) => string): string {
   const segs = zoneSegments(set.fromMs, set.toMs, set.tz);
-  const shift = (o: number) => `${col} + INTERVAL (${Math.trunc(o)}) MILLISECOND`;
-  const local = segs.length === 1
+  const shift = (o: number) => local(`(${col} + INTERVAL (${Math.trunc(o)}) MILLISECOND)`, o);
+  return segs.length === 1
     ? shift(segs[0].offsetMs)
     : `CASE ${segs.slice(0, -1).map((g) => `WHEN ${col} < make_timestamp(${Math.trunc(g.endMs)}::BIGINT * 1000) THEN ${shift(g.offsetMs)}`).join(' ')} ELSE ${shift(segs[segs.length - 1].offsetMs)} END`;
-  return `CAST(CAST(${local} AS DATE) AS VARCHAR)`;
 }
+
+/** The local day: YYYY-MM-DD. */
+const day = (col: string, set: Pick<RecordSet, 'fromMs' | 'toMs' | 'tz'>) => inZone(col, set, (t) => `CAST(CAST(${t} AS DATE) AS VARCHAR)`);
+
+/** The local hour, as metrics/period.ts hourKey writes it: 2026-03-29T01:00:00+01:00. */
+const hour = (col: string, set: Pick<RecordSet, 'fromMs' | 'toMs' | 'tz'>) =>
+  inZone(col, set, (t, o) => `strftime(${t}, '%Y-%m-%dT%H:00:00${offsetString(o)}')`);
 
 export function dimensionSql(d: Dimension, timeCol: string, set: Pick<RecordSet, 'fromMs' | 'toMs' | 'tz'>): string {
   switch (d) {
     case 'video_id': return 'v.content_id';
     case 'project_id': return 'c.project_id';
     case 'date': return day(timeCol, set);
+    case 'hour': return hour(timeCol, set);
     case 'country': return 'v.country';
     case 'platform': return 'v.platform';
     case 'os': return 'v.os';
