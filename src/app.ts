@@ -22,6 +22,11 @@ import type { ExportService } from './exports/service.ts';
 import { reportRoutes } from './reports/routes.ts';
 import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
+import type { AuditLog } from './privacy/audit.ts';
+import type { ViewerPolicy } from './privacy/policy.ts';
+import type { RetentionService } from './privacy/retention.ts';
+import { privacyRoutes } from './privacy/routes.ts';
+import type { PrivacyService } from './privacy/service.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
 import type { StatsService } from './metrics/stats.ts';
@@ -41,6 +46,10 @@ export interface AppDeps {
   /** Export and report emails; null when REELSTAT_SMTP_URL is unset. */
   mailer: Mailer | null;
   now: () => number;
+  policy: ViewerPolicy;
+  privacy: PrivacyService;
+  retention: RetentionService;
+  audit: AuditLog;
 }
 
 export interface App {
@@ -133,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(exportRoutes, deps);
   await fastify.register(scheduleRoutes, deps);
   await fastify.register(reportRoutes, deps);
+  await fastify.register(privacyRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.ready();
 

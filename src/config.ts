@@ -28,7 +28,8 @@ export interface Config {
     maxCommitEvents: number;
   };
   auth: { maxFailures: number; failureWindowSeconds: number };
-  defaults: { rawRetentionDays: number };
+  /** Retention settings of new accounts (each account may change its own). */
+  defaults: { retention: { rawDays: number; aggregateDays: number; exportFileDays: number } };
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
   exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
@@ -38,6 +39,8 @@ export interface Config {
   allowPrivateWebhooks: boolean;
   /** Seconds a SIGTERM drain waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
+  /** Seconds between retention sweeps. */
+  sweepIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -149,8 +152,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxFailures: int(env, 'REELSTAT_AUTH_MAX_FAILURES', 20, 1, 1_000_000),
       failureWindowSeconds: int(env, 'REELSTAT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
     },
-    defaults: { rawRetentionDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500) },
+    defaults: {
+      retention: {
+        rawDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500),
+        aggregateDays: int(env, 'REELSTAT_AGGREGATE_RETENTION_DAYS', 730, 1, 36_500),
+        exportFileDays: int(env, 'REELSTAT_EXPORT_FILE_RETENTION_DAYS', 7, 1, 36_500),
+      },
+    },
     shutdownGraceSeconds: int(env, 'REELSTAT_SHUTDOWN_GRACE', 10, 0, 3_600),
+    sweepIntervalSeconds: int(env, 'REELSTAT_SWEEP_INTERVAL', 3_600, 1, 86_400),
     publicUrl: url(env, 'REELSTAT_PUBLIC_URL'),
     exports: {
       dir: resolve(dataDir, 'exports'),

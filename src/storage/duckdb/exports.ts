@@ -6,7 +6,7 @@
 import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
-import { DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
+import { attributedSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -132,6 +132,7 @@ function fromWhere(src: ExportSource, params: Param[]): { from: string; where: s
     w.push('e.platform = ?');
     params.push(platformOfLabel(f.deviceLabel));
   }
+  if (f.attributedTo !== undefined) w.push(attributedSql('e', src.accountId, f.attributedTo, params));
   return { from: 'events e LEFT JOIN videos c ON c.account_id = e.account_id AND c.content_id = e.content_id', where: w.join(' AND '), order: 'e.ts, e.seq' };
 }
 

@@ -13,11 +13,12 @@ import { jobRepo } from './jobs.ts';
 import { reportRepo } from './reports.ts';
 import { scheduleRepo } from './schedules.ts';
 import { deliveryRepo } from './deliveries.ts';
+import { privacyRepo } from './privacy.ts';
+import { retentionRepo } from './retention.ts';
 
 export async function openDuckDbStore(path: string): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = await Db.open(path);
-  const writer = await db.connect();
   return {
     engine: 'duckdb',
     migrate: () => migrate(db),
@@ -32,12 +33,14 @@ export async function openDuckDbStore(path: string): Promise<Store> {
     credentials: credentialRepo(db),
     users: userRepo(db),
     catalog: catalogRepo(db),
-    events: eventRepo(db, writer),
+    events: eventRepo(db),
     views: viewRepo(db),
     exports: exportRepo(db),
     jobs: jobRepo(db),
     reports: reportRepo(db),
     schedules: scheduleRepo(db),
     deliveries: deliveryRepo(db),
+    privacy: privacyRepo(db),
+    retention: retentionRepo(db),
   };
 }
