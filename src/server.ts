@@ -88,7 +88,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   const reportService = new ReportService(store, stats, signer, mailer, { dir: join(config.dataDir, 'reports'), log, now });
   // Per-viewer data and retention (src/privacy).
   const audit = new AuditLog(store, now);
-  const privacy: PrivacyService = new PrivacyService({ store, materializer, exports: exportService, stats, policy, audit, log, now, purgeWaitMs: 30_000 });
+  const privacy: PrivacyService = new PrivacyService({ store, materializer, exports: exportService, stats, policy, audit, log, now, purgeWaitMs: 30_000, drainWrites: () => writer.drain() });
   const retention = new RetentionService(store, policy, audit);
   const sweeper = new Sweeper({
     store, materializer, exports: exportService, clock: new SweepClock({ wall: now, mono }), log, everyMs: config.sweepIntervalSeconds * 1000,

@@ -35,6 +35,8 @@ export interface PrivacyDeps {
   audit: AuditLog;
   log: Logger;
   now: () => number;
+  /** Resolves once the events waiting for commit are stored (the event writer's drain). */
+  drainWrites: () => Promise<void>;
   /** How long an erasure waits for the database to be free to purge deleted bytes before leaving it to the sweeper. */
   purgeWaitMs: number;
 }
@@ -86,6 +88,12 @@ export class PrivacyService {
     const accountId = who.accountId;
     const subject = this.d.policy.subject(accountId, userId);
     const { store } = this.d;
+    if (opts.suppress) {
+      // Refused from now on; events accepted just before are committed first, then erased below.
+      await store.privacy.suppress(accountId, subject, this.d.now());
+      this.d.policy.forget(accountId);
+    }
+    await this.d.drainWrites();
     return this.d.exports.hold(() => this.d.materializer.exclusive(async () => {
       const at = this.d.now();
       const fp = await store.privacy.footprint(accountId, userId);
@@ -101,10 +109,6 @@ export class PrivacyService {
         const scheduled = j.kind !== 'once';
         if (scheduled) await store.schedules.remove(accountId, j.id, at);
         jobs.push({ exportId: j.id, action: scheduled ? 'scrubbed and deleted (a schedule for this viewer alone)' : 'scrubbed' });
-      }
-      if (opts.suppress) {
-        await store.privacy.suppress(accountId, subject, at);
-        this.d.policy.forget(accountId);
       }
       const removed = {
         events: erased.events,
