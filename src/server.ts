@@ -88,11 +88,11 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   const reportService = new ReportService(store, stats, signer, mailer, { dir: join(config.dataDir, 'reports'), log, now });
   // Per-viewer data and retention (src/privacy).
   const audit = new AuditLog(store, now);
-  const privacy: PrivacyService = new PrivacyService({ store, materializer, exports: exportService, stats, policy, audit, log, now, purgeWaitMs: 30_000, drainWrites: () => writer.drain() });
+  const privacy: PrivacyService = new PrivacyService({ store, materializer, exports: exportService, stats, policy, audit, log, now, purgeWaitMs: 30_000, drainWrites: () => writer.barrier() });
   const retention = new RetentionService(store, policy, audit);
   const sweeper = new Sweeper({
     store, materializer, exports: exportService, clock: new SweepClock({ wall: now, mono }), log, everyMs: config.sweepIntervalSeconds * 1000,
-    reportsDir: join(config.dataDir, 'reports'), purge: () => privacy.purge(),
+    reportsDir: join(config.dataDir, 'reports'), purge: () => materializer.exclusive(() => privacy.purge()),
   });
   const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, reportService, signer, mailer, now, policy, privacy, retention, audit });
   if (opts.listen !== false) {

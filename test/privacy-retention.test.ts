@@ -146,6 +146,18 @@ describe('retention sweeps with an injected clock', () => {
     assert.equal(now_.records.views, 0);
     assert.equal(now_.kinescope.player_loads, 0);
   });
+
+  it('a purge an erasure could not do is done by the next sweep, and the store works on', async () => {
+    const before = await ids();
+    await s.server.store.privacy.setPurgePending(true);
+    const r = await sweep();
+    assert.equal(r.purged, true);
+    assert.equal(await s.server.store.privacy.purgePending(), false);
+    assert.deepEqual(await ids(), before);
+    const more = await collect(s.url, { writeKey, events: [{ id: 'after-purge', event: 'impression', timestamp: wall - HOUR, contentId: 'vid', sessionId: 'p' }] });
+    assert.equal(more.json.accepted, 1);
+    assert.ok((await ids()).has('after-purge'));
+  });
 });
 
 describe('retention across a restart with a wrong clock', () => {

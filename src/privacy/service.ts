@@ -35,7 +35,7 @@ export interface PrivacyDeps {
   audit: AuditLog;
   log: Logger;
   now: () => number;
-  /** Resolves once the events waiting for commit are stored (the event writer's drain). */
+  /** Resolves once the events submitted before the call are committed (EventWriter.barrier). */
   drainWrites: () => Promise<void>;
   /** How long an erasure waits for the database to be free to purge deleted bytes before leaving it to the sweeper. */
   purgeWaitMs: number;
