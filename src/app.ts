@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     trustProxy: config.trustProxy,
     // Path parameters carry client ids (a userId is up to 128 characters, URL-encoded up to 12 bytes each).
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: false,

@@ -264,6 +264,11 @@ describe('erasure of one viewer', () => {
     assert.equal((await api('POST', `/api/v1/users/u1/export`, { scope: 'views' })).status, 400);
     assert.equal((await api('POST', `/api/v1/users/u1/export`, { format: 'pdf' })).status, 400);
     assert.equal((await fetch(`${s.url}/api/v1/users/u1`, { method: 'DELETE' })).status, 401);
+    const unknown = await api('DELETE', '/api/v1/users/nobody%2Fhere');
+    assert.equal(unknown.status, 200, unknown.text);
+    assert.equal(unknown.json.removed.events, 0);
+    assert.deepEqual(unknown.json.removed.exportFiles, []);
+    assert.equal(unknown.json.purged, true);
     assert.equal((await api('DELETE', `/api/v1/users/${encodeURIComponent(VIEWER)}/suppression`)).status, 204);
     assert.equal((await api('DELETE', `/api/v1/users/${encodeURIComponent(VIEWER)}/suppression`)).status, 404);
   });

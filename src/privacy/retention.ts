@@ -84,11 +84,16 @@ export class Sweeper {
     this.loop = new PollingLoop({ round: () => this.sweep(), everyMs: d.everyMs, log: d.log, failure: 'retention sweep failed; will retry' });
   }
 
+  private first: NodeJS.Timeout | null = null;
+
+  /** The first sweep comes a minute after start (or one interval, if shorter), not in the way of start-up. */
   start(): void {
-    void this.loop.start();
+    this.first = setTimeout(() => void this.loop.start(), Math.min(this.d.everyMs, 60_000));
+    this.first.unref();
   }
 
   stop(): Promise<void> {
+    if (this.first) clearTimeout(this.first);
     return this.loop.stop();
   }
 

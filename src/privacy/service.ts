@@ -121,7 +121,9 @@ export class PrivacyService {
       const auditId = await this.d.audit.record(who, 'viewer.erase', subject, {
         events: removed.events, viewRecords: removed.viewRecords, exportFiles: removed.exportFiles.length, suppress: opts.suppress,
       });
-      const purged = await this.purge();
+      // Nothing deleted (an unknown viewer, a repeated request): no bytes to purge, unless a purge is owed.
+      const nothing = !erased.events && !erased.viewRecords && !holding.length && !jobs.length;
+      const purged = nothing && !(await store.privacy.purgePending()) ? true : await this.purge();
       return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed: opts.suppress, purged, auditId };
     }));
   }
