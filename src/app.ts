@@ -25,6 +25,11 @@ import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { sdkRoutes } from './http/sdk.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
+import type { AuditLog } from './privacy/audit.ts';
+import type { ViewerPolicy } from './privacy/policy.ts';
+import type { RetentionService } from './privacy/retention.ts';
+import { privacyRoutes } from './privacy/routes.ts';
+import type { PrivacyService } from './privacy/service.ts';
 import { statsRoutes } from './stats/routes.ts';
 import type { Logger } from './logger.ts';
 import type { StatsService } from './metrics/stats.ts';
@@ -44,6 +49,10 @@ export interface AppDeps {
   /** Export and report emails; null when REELSTAT_SMTP_URL is unset. */
   mailer: Mailer | null;
   now: () => number;
+  policy: ViewerPolicy;
+  privacy: PrivacyService;
+  retention: RetentionService;
+  audit: AuditLog;
 }
 
 export interface App {
@@ -73,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const fastify: FastifyInstance = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     trustProxy: config.trustProxy,
+    // Path parameters carry client ids (a userId is up to 128 characters, URL-encoded up to 12 bytes each).
+    routerOptions: { maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: false,
@@ -143,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await fastify.register(exportRoutes, deps);
   await fastify.register(scheduleRoutes, deps);
   await fastify.register(reportRoutes, deps);
+  await fastify.register(privacyRoutes, deps);
   await fastify.register(docsRoutes);
   await fastify.register(sdkRoutes, deps);
   await fastify.register(dashboardRoutes);

@@ -33,7 +33,8 @@ export interface Config {
     /** Lifetime of a dashboard sign-in, seconds from sign-in (not renewed by use). */
     sessionTtlSeconds: number;
   };
-  defaults: { rawRetentionDays: number };
+  /** Retention settings of new accounts (each account may change its own). */
+  defaults: { retention: { rawDays: number; aggregateDays: number; exportFileDays: number } };
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
   exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
@@ -45,6 +46,8 @@ export interface Config {
   allowPrivateWebhooks: boolean;
   /** Seconds a SIGTERM drain waits for in-flight requests before closing anyway. */
   shutdownGraceSeconds: number;
+  /** Seconds between retention sweeps. */
+  sweepIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -164,8 +167,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       failureWindowSeconds: int(env, 'REELSTAT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
       sessionTtlSeconds: int(env, 'REELSTAT_SESSION_TTL', 7 * 86_400, 60, 365 * 86_400),
     },
-    defaults: { rawRetentionDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500) },
+    defaults: {
+      retention: {
+        rawDays: int(env, 'REELSTAT_RAW_RETENTION_DAYS', 90, 1, 36_500),
+        aggregateDays: int(env, 'REELSTAT_AGGREGATE_RETENTION_DAYS', 730, 1, 36_500),
+        exportFileDays: int(env, 'REELSTAT_EXPORT_FILE_RETENTION_DAYS', 7, 1, 36_500),
+      },
+    },
     shutdownGraceSeconds: int(env, 'REELSTAT_SHUTDOWN_GRACE', 10, 0, 3_600),
+    sweepIntervalSeconds: int(env, 'REELSTAT_SWEEP_INTERVAL', 3_600, 1, 86_400),
     publicUrl: url(env, 'REELSTAT_PUBLIC_URL'),
     exports: {
       dir: resolve(dataDir, 'exports'),

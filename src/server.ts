@@ -20,9 +20,16 @@ import { Materializer } from './metrics/materializer.ts';
 import { StatsService } from './metrics/stats.ts';
 import { openDuckDbStore } from './storage/duckdb/index.ts';
 import type { Store } from './storage/types.ts';
+import { AuditLog } from './privacy/audit.ts';
+import { SweepClock } from './privacy/clock.ts';
+import { ViewerPolicy } from './privacy/policy.ts';
+import { RetentionService, Sweeper } from './privacy/retention.ts';
+import { PrivacyService } from './privacy/service.ts';
 
 export interface Server {
   app: App;
+  /** The retention sweeper (tests run rounds with sweeper.loop.kick()). */
+  sweeper: Sweeper;
   stats: StatsService;
   store: Store;
   auth: AuthService;
@@ -47,11 +54,12 @@ async function bootstrap(config: Readonly<Config>, store: Store, auth: AuthServi
   return creds;
 }
 
-export async function startServer(config: Readonly<Config>, log: Logger, opts: { now?: () => number; listen?: boolean } = {}): Promise<Server> {
+export async function startServer(config: Readonly<Config>, log: Logger, opts: { now?: () => number; mono?: () => number; listen?: boolean } = {}): Promise<Server> {
   const now = opts.now ?? Date.now;
+  const mono = opts.mono ?? (() => performance.now());
   const store = await openDuckDbStore(config.dbPath, config.duckdb);
   await store.migrate();
-  const auth = new AuthService(store, { ...config.auth, rawRetentionDays: config.defaults.rawRetentionDays }, now);
+  const auth = new AuthService(store, { ...config.auth, retention: config.defaults.retention }, now);
   const firstAccount = await bootstrap(config, store, auth);
   const paths = defaultGeoPaths();
   const geo = await openGeo({
@@ -65,16 +73,28 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   const writer = new EventWriter(store, config.collector, log, (seq) => materializer.committed(seq));
   await writer.start();
   const stats = new StatsService(store, materializer, now);
+  const policy = ViewerPolicy.fromDataDir(config.dataDir, store, config.defaults.retention.rawDays);
   const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
   let url = `http://${config.host}:${config.port}`;
   const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
-  const exportService = new ExportService(store, signer, { dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle(), onDelivery: () => outbox.kick(), stats });
+  const exportService: ExportService = new ExportService(store, signer, {
+    dir: config.exports.dir, partRows: config.exports.partRows, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle(),
+    onDelivery: () => outbox.kick(), stats, viewerProfile: (accountId: string, userId: string): Promise<unknown> => privacy.profile(accountId, userId),
+  });
   const mailer = config.smtp ? createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from }) : null;
   // Scheduled exports: the scheduler adds a run per ended period; the outbox delivers completed runs.
   const scheduler = new ExportScheduler(store, { now, log, onRuns: () => exportService.kick() });
   const outbox = new Outbox(store, { now, log, allowPrivate: config.allowPrivateWebhooks, mailer, files: (run) => exportService.viewRun(run).files });
   const reportService = new ReportService(store, stats, signer, mailer, { dir: join(config.dataDir, 'reports'), log, now });
-  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, reportService, signer, mailer, now });
+  // Per-viewer data and retention (src/privacy).
+  const audit = new AuditLog(store, now);
+  const privacy: PrivacyService = new PrivacyService({ store, materializer, exports: exportService, stats, policy, audit, log, now, purgeWaitMs: 30_000, drainWrites: () => writer.barrier() });
+  const retention = new RetentionService(store, policy, audit);
+  const sweeper = new Sweeper({
+    store, materializer, exports: exportService, clock: new SweepClock({ wall: now, mono }), log, everyMs: config.sweepIntervalSeconds * 1000,
+    reportsDir: join(config.dataDir, 'reports'), purge: () => materializer.exclusive(() => privacy.purge()),
+  });
+  const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, reportService, signer, mailer, now, policy, privacy, retention, audit });
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }
@@ -82,13 +102,15 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   await scheduler.start();
   outbox.start();
   await reportService.start();
+  sweeper.start();
   let closed = false;
   return {
-    app, stats, store, auth, mailer, firstAccount, url,
+    app, sweeper, stats, store, auth, mailer, firstAccount, url,
     async close() {
       if (closed) return;
       closed = true;
       await app.drain(config.shutdownGraceSeconds * 1000);
+      await sweeper.stop();
       await materializer.stop();
       await scheduler.stop();
       await outbox.stop();

@@ -3,7 +3,7 @@
  * once, when made; the store keeps only hashes. Every check goes through the failure limiter.
  */
 import { AppError } from '../errors.ts';
-import type { AccountRow, CredentialKind, CredentialRow, Store, UserRow } from '../storage/types.ts';
+import type { AccountRow, CredentialKind, CredentialRow, RetentionSettings, Store, UserRow } from '../storage/types.ts';
 import { FailureLimiter } from './failures.ts';
 import { SessionService } from './sessions.ts';
 import { TtlCache } from '../util/ttl-cache.ts';
@@ -48,15 +48,15 @@ export class AuthService {
 
   constructor(
     private readonly store: Store,
-    opts: { maxFailures: number; failureWindowSeconds: number; sessionTtlSeconds: number; rawRetentionDays: number },
+    opts: { maxFailures: number; failureWindowSeconds: number; sessionTtlSeconds: number; retention: RetentionSettings },
     private readonly now: () => number = Date.now,
   ) {
     this.failures = new FailureLimiter(opts.maxFailures, opts.failureWindowSeconds * 1000, now);
     this.cache = new TtlCache(10_000, now);
     this.sessions = new SessionService(store, this.failures, opts.sessionTtlSeconds * 1000, now);
-    this.rawRetentionDays = opts.rawRetentionDays;
+    this.retention = opts.retention;
   }
-  private readonly rawRetentionDays: number;
+  private readonly retention: RetentionSettings;
 
   private credentialRow(accountId: string, kind: CredentialKind, secret: string, name: string | null, publicId: string | null = null): CredentialRow {
     return {
@@ -72,7 +72,9 @@ export class AuthService {
     const uid = newUid();
     const writeKey = newSecret('wk');
     const apiToken = newSecret('rs');
-    const account: AccountRow = { id, name: input.name, createdAt: this.now(), uidHash: hashSecret(uid), uidEnabled: true, rawRetentionDays: this.rawRetentionDays };
+    const account: AccountRow = { id, name: input.name, createdAt: this.now(), uidHash: hashSecret(uid), uidEnabled: true,
+      rawRetentionDays: this.retention.rawDays, aggregateRetentionDays: this.retention.aggregateDays, exportFileRetentionDays: this.retention.exportFileDays,
+    };
     await this.store.accounts.create({
       account,
       credentials: [this.credentialRow(id, 'write_key', writeKey, 'default'), this.credentialRow(id, 'api_token', apiToken, 'default')],

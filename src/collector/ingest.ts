@@ -31,6 +31,8 @@ export interface IngestRequest {
   ip: string | null;
   userAgent: string | null;
   retentionDays: number;
+  /** True for the userIds of viewers the account erased and suppressed: their events are refused. */
+  suppressed?: ((userId: string) => boolean) | null;
 }
 
 export function createIngest(deps: { writer: EventWriter; enricher: Enricher; now: () => number }) {
@@ -50,6 +52,10 @@ export function createIngest(deps: { writer: EventWriter; enricher: Enricher; no
         return;
       }
       const e = v.event;
+      if (e.userId !== null && req.suppressed?.(e.userId)) {
+        rejected.push({ index, field: 'userId', error: 'userId: this viewer was erased and the account refuses their events (lift with DELETE /api/v1/users/{userId}/suppression)' });
+        return;
+      }
       const enr = deps.enricher.enrich({ ip: e.ip ?? req.ip, userAgent: e.userAgent ?? req.userAgent, url: e.url });
       const clientId = e.id !== null;
       const id = e.id ?? randomUUID();

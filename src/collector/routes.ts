@@ -4,7 +4,7 @@ import type { AuthService, Principal } from '../auth/service.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { bearer } from '../http/auth.ts';
-import type { Store } from '../storage/types.ts';
+import type { ViewerPolicy } from '../privacy/policy.ts';
 import type { Ingest } from './ingest.ts';
 import { parseCollectBody } from './parse.ts';
 import { RateLimiter } from './ratelimit.ts';
@@ -35,8 +35,8 @@ const collectResponse = {
 export interface CollectorDeps {
   config: Readonly<Config>;
   auth: AuthService;
-  store: Store;
   ingest: Ingest;
+  policy: ViewerPolicy;
 }
 
 /**
@@ -54,18 +54,9 @@ async function storeRead<T>(req: FastifyRequest, read: Promise<T>): Promise<T> {
 }
 
 export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps): Promise<void> {
-  const { auth, store, ingest, config } = deps;
+  const { auth, ingest, config, policy } = deps;
   const accountLimit = new RateLimiter(config.collector.accountRate, config.collector.accountRate * 2, 'events per account');
   const ipLimit = new RateLimiter(config.collector.ipRate, config.collector.ipRate * 2, 'requests per address');
-  const retention = new Map<string, { days: number; until: number }>();
-
-  async function retentionDays(accountId: string): Promise<number> {
-    const hit = retention.get(accountId);
-    if (hit && hit.until > Date.now()) return hit.days;
-    const days = (await store.accounts.get(accountId))?.rawRetentionDays ?? config.defaults.rawRetentionDays;
-    retention.set(accountId, { days, until: Date.now() + 30_000 });
-    return days;
-  }
 
   // Every body is read as text here, whatever its type; the forms are told apart by parseCollectBody.
   app.removeAllContentTypeParsers();
@@ -105,7 +96,8 @@ export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps)
       items: body.items,
       ip: req.ip,
       userAgent: req.headers['user-agent'] ?? null,
-      retentionDays: await storeRead(req, retentionDays(principal.accountId)),
+      retentionDays: await storeRead(req, policy.rawDays(principal.accountId)),
+      suppressed: await storeRead(req, policy.refusal(principal.accountId)),
     });
     return reply.code(202).send(result);
   });

@@ -18,6 +18,8 @@ interface Pending {
   events: StoredEvent[];
   resolve: (r: WriteResult) => void;
   reject: (e: unknown) => void;
+  /** Resolves when this request's events are committed or refused. */
+  settled?: Promise<void>;
 }
 
 export class EventWriter {
@@ -54,11 +56,25 @@ export class EventWriter {
     if (this.queued + events.length > this.opts.maxQueuedEvents) {
       return Promise.reject(new AppError('unavailable', 'The ingest queue is full; retry shortly.', { retryAfter: 1 }));
     }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      this.queued += events.length;
-      if (!this.running) void this.loop();
+    let pending!: Pending;
+    const result = new Promise<WriteResult>((resolve, reject) => {
+      pending = { events, resolve, reject };
     });
+    pending.settled = result.then(() => undefined, () => undefined);
+    this.queue.push(pending);
+    this.queued += events.length;
+    if (!this.running) void this.loop();
+    return result;
+  }
+
+  /**
+   * Resolves once every event submitted before the call is committed or refused — unlike drain(),
+   * it does not wait for events submitted later, so it ends under continuous ingest.
+   */
+  barrier(): Promise<void> {
+    const last = this.queue[this.queue.length - 1];
+    if (last) return last.settled!;
+    return this.inFlight ?? Promise.resolve();
   }
 
   /** Resolves when nothing is waiting or being written. */
@@ -79,12 +95,19 @@ export class EventWriter {
     return batch;
   }
 
+  private inFlight: Promise<void> | null = null;
+
   private async loop(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length) await this.commit(this.take());
+      while (this.queue.length) {
+        this.inFlight = this.commit(this.take());
+        await this.inFlight;
+        this.inFlight = null;
+      }
     } finally {
       this.running = false;
+      this.inFlight = null;
       for (const f of this.idle.splice(0)) f();
     }
   }

@@ -23,6 +23,8 @@ export interface RunPlan {
   zip: boolean;
   partRows: number;
   period: { from: string; to: string };
+  /** Small files written beside the parts (a viewer's profile.json), listed and zipped with them. */
+  extras?: Array<{ name: string; content: string }>;
 }
 
 const EXT: Record<ExportFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json', parquet: 'parquet', xlsx: 'xlsx' };
@@ -108,6 +110,10 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
       parts.push({ name, rows: slice.length });
     }
     return n;
+  }
+  for (const x of plan.extras ?? []) {
+    await writeFile(join(tmp, x.name), x.content);
+    parts.unshift({ name: x.name, rows: 1 });
   }
   let files: ExportFile[] = [];
   for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: await sha256(join(tmp, p.name)) });

@@ -11,6 +11,7 @@ import { addDays, isRealDate, localDate } from '../metrics/period.ts';
 import type { ExportJobRow, ExportRunRow, ExportSource, RecordFilters, Store } from '../storage/types.ts';
 import { FieldError, resolveFields, SCOPES, type ExportScope, type FieldSelection } from './fields.ts';
 import type { LinkSigner } from './links.ts';
+import { rm } from 'node:fs/promises';
 import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
 import { videoTable } from './videos.ts';
 import type { StatsService } from '../metrics/stats.ts';
@@ -31,7 +32,12 @@ export interface ExportSpec {
   filters: Partial<Record<(typeof FILTER_KEYS)[number], string>>;
   gzip: boolean;
   zip: boolean;
+  /** A per-viewer export (POST /api/v1/users/{userId}/export): the userId whose data it holds. */
+  viewer?: string;
 }
+
+/** Everything, for a per-viewer export: its events whenever they happened. */
+const ALL_TIME = { fromMs: 0, toMs: Date.UTC(9999, 0, 1) };
 
 const bad = (msg: string) => new AppError('validation_failed', msg);
 
@@ -82,6 +88,7 @@ function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: numbe
   const filters: RecordFilters = { projectId: f.projectId, folder: f.folder, userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country };
   if (f.deviceLabel && f.deviceLabel !== 'all') filters.deviceLabel = f.deviceLabel as RecordFilters['deviceLabel'];
   if (f.contentId) filters.contentIds = [f.contentId];
+  if (spec.viewer !== undefined) filters.attributedTo = spec.viewer;
   return {
     scope: spec.scope as ExportSource['scope'], accountId, fromMs, toMs, types: spec.types, filters,
     fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
@@ -93,7 +100,11 @@ export class ExportService extends PolledWorker {
   constructor(
     private readonly store: Store,
     private readonly signer: LinkSigner,
-    private readonly opts: { dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void },
+    private readonly opts: {
+      dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void;
+      /** The profile of a per-viewer export (src/privacy). */
+      viewerProfile?: (accountId: string, userId: string) => Promise<unknown>;
+    },
   ) {
     // The store may be unusable for a while (disk full, invalidated): the loop logs and retries.
     super({ everyMs: 500, log: opts.log, failure: 'export queue could not be read; will retry' });
@@ -106,9 +117,28 @@ export class ExportService extends PolledWorker {
     void this.loop.start();
   }
 
+  private holds = 0;
+
   protected async drain(): Promise<void> {
-    for (let run = await this.store.jobs.claimRun(); run && !this.loop.stopped; run = await this.store.jobs.claimRun()) {
+    while (!this.loop.stopped && this.holds === 0) {
+      const run = await this.store.jobs.claimRun();
+      if (!run) return;
       await this.execute(run);
+    }
+  }
+
+  /**
+   * Runs fn with no export run being written meanwhile (an erasure must not race a run that read the
+   * viewer's rows before they were deleted). Runs waiting stay queued and start afterwards.
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      await this.loop.idle();
+      return await fn();
+    } finally {
+      this.holds--;
+      if (this.holds === 0) this.kick();
     }
   }
 
@@ -122,20 +152,42 @@ export class ExportService extends PolledWorker {
     try {
       if (spec.scope === 'views' || spec.scope === 'sessions') await this.opts.settle();
       const table = spec.scope === 'videos' ? await this.videoRows(run.accountId, spec, run.periodFrom, run.periodTo) : undefined;
+      const extras = spec.viewer === undefined ? undefined : [{ name: 'profile.json', content: JSON.stringify(await this.viewerProfile(run.accountId, spec.viewer), null, 2) + '\n' }];
       const out = await writeRun(this.store, this.opts.dir, {
         runId: run.id, source: source(run.accountId, spec, run.periodFrom, run.periodTo), format: spec.format, gzip: spec.gzip, zip: spec.zip,
-        partRows: this.opts.partRows, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() },
+        partRows: this.opts.partRows, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() }, extras,
       }, table);
       const now = this.opts.now();
+      // Files are kept as long as the account's export file retention, and links live no longer.
+      const keepDays = (await this.store.accounts.get(run.accountId))?.exportFileRetentionDays;
+      const ttl = keepDays === undefined ? this.signer.ttlMs : Math.min(this.signer.ttlMs, keepDays * DAY);
       // A scheduled job with a destination gets its delivery in the same transaction (src/delivery/outbox.ts).
       const delivery = deliveryFor(job, run, now);
-      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + this.signer.ttlMs }, delivery);
+      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + ttl }, delivery);
       if (delivery) this.opts.onDelivery?.();
     } catch (err) {
       const retry = run.attempts < MAX_ATTEMPTS;
       this.opts.log.error({ err, runId: run.id, attempt: run.attempts }, retry ? 'export run failed; retrying from scratch' : 'export run failed');
       await this.store.jobs.failRun(run.id, (err as Error).message, this.opts.now(), retry);
     }
+  }
+
+  private viewerProfile(accountId: string, userId: string): Promise<unknown> {
+    if (!this.opts.viewerProfile) throw new Error('per-viewer exports need the privacy service');
+    return this.opts.viewerProfile(accountId, userId);
+  }
+
+  /** POST /api/v1/users/{userId}/export: the viewer's profile and every event attributed to them, as one run. */
+  async createViewerExport(accountId: string, userId: string, body: Record<string, unknown>): Promise<{ id: string; status: 'pending' }> {
+    for (const k of ['scope', 'filters', 'startDate', 'endDate']) if (body[k] !== undefined) throw bad(`${k}: a per-viewer export holds all of the viewer's events; leave ${k} out`);
+    const spec: ExportSpec = { ...parseSpec({ ...body, scope: 'events' }), viewer: userId };
+    const { job } = await this.createJob(accountId, 'once', spec, ALL_TIME);
+    return { id: job.id, status: 'pending' };
+  }
+
+  /** Deletes the files of runs (their rows say why: see PrivacyRepo.removeRunFiles / the sweeper). */
+  async deleteFiles(runIds: string[]): Promise<void> {
+    for (const id of runIds) await rm(runDir(this.opts.dir, id), { recursive: true, force: true });
   }
 
   /** The `videos` scope: catalog entries (folder, project, content filters) with their metrics from StatsService. */
@@ -191,7 +243,8 @@ export class ExportService extends PolledWorker {
 
   /** The public shape of a run: state, counts and signed links. */
   viewRun(run: ExportRunRow) {
-    const expired = run.status === 'completed' && run.expiresAt !== null && run.expiresAt <= this.opts.now();
+    const removed = run.filesRemoved ?? null;
+    const expired = run.status === 'completed' && ((run.expiresAt !== null && run.expiresAt <= this.opts.now()) || removed !== null);
     return {
       status: expired ? 'expired' : run.status,
       rows: run.rows,
@@ -200,6 +253,7 @@ export class ExportService extends PolledWorker {
         ? (run.files ?? []).map((f) => ({ name: f.name, url: this.signer.sign(`/downloads/${run.id}/${f.name}`, run.expiresAt!), size: f.size, rows: f.rows, sha256: f.sha256, expiresAt: new Date(run.expiresAt!).toISOString() }))
         : [],
       error: run.status === 'failed' ? run.error : null,
+      filesRemoved: removed,
       attempts: run.attempts,
     };
   }
@@ -208,7 +262,8 @@ export class ExportService extends PolledWorker {
     const job = await this.store.jobs.getJob(accountId, id);
     if (!job) throw new AppError('not_found', `No export ${JSON.stringify(id)} in this account.`);
     const [run] = await this.store.jobs.runsOf(accountId, id);
-    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope: job.spec.scope, format: job.spec.format, ...this.viewRun(run) };
+    const scope = job.spec.viewer !== undefined ? 'viewer' : job.spec.scope;
+    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, ...this.viewRun(run) };
   }
 
   async list(accountId: string, page: { limit: number; offset: number }) {
@@ -219,7 +274,7 @@ export class ExportService extends PolledWorker {
   /** The file behind a verified link, if its run still has it. */
   async filePath(runId: string, name: string): Promise<string | null> {
     const run = await this.store.jobs.getRun(runId);
-    if (!run || run.status !== 'completed' || !(run.files ?? []).some((f) => f.name === name)) return null;
+    if (!run || run.status !== 'completed' || run.filesRemoved || !(run.files ?? []).some((f) => f.name === name)) return null;
     return `${runDir(this.opts.dir, runId)}/${name}`;
   }
 }

@@ -16,6 +16,8 @@ export class Materializer {
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Set while `exclusive` runs: no rebuild starts, settle() waits. */
+  private lock: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -47,6 +49,7 @@ export class Materializer {
   }
 
   private kick(): Promise<void> {
+    if (this.lock) return this.lock;
     if (!this.running && this.watermark < this.target) {
       this.running = this.run().finally(() => (this.running = null));
     }
@@ -61,6 +64,52 @@ export class Materializer {
       await this.kick().catch(() => undefined);
       if (this.failures > before) throw new Error('view records could not be brought up to date');
     }
+  }
+
+  /**
+   * Runs fn with the records up to date and no rebuild running or starting meanwhile (erasure and
+   * retention sweeps change raw events and records under it). One at a time.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.lock) await this.lock;
+    let release!: () => void;
+    this.lock = new Promise((r) => (release = r));
+    try {
+      await this.running?.catch(() => undefined);
+      if (this.watermark < this.target) {
+        const before = this.failures;
+        await this.run().catch(() => undefined);
+        if (this.failures > before) throw new Error('view records could not be brought up to date');
+      }
+      return await fn();
+    } finally {
+      this.lock = null;
+      release();
+    }
+  }
+
+  /** The highest seq in the view records. */
+  get materialized(): number {
+    return this.watermark;
+  }
+
+  /**
+   * Rebuilds the records of some sessions of an account from their raw events (after some of those
+   * events were erased). Call inside `exclusive`.
+   */
+  async rebuildSessions(accountId: string, sessionIds: string[]): Promise<number> {
+    if (!sessionIds.length) return 0;
+    const events = await this.store.views.sessionEvents(accountId, sessionIds);
+    const groups = new Map<string, RecordEvent[]>();
+    for (const e of events) {
+      const key = `${e.sessionId}\u0000${e.contentId}`;
+      const g = groups.get(key);
+      if (g) g.push(e);
+      else groups.set(key, [e]);
+    }
+    const records = [...groups.values()].map((g) => buildViewRecord(accountId, g, null));
+    await this.store.views.replaceSessions(accountId, sessionIds, records, null);
+    return records.length;
   }
 
   private async run(): Promise<void> {

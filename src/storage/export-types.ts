@@ -75,6 +75,8 @@ export interface ExportRunRow {
   createdAt: number;
   finishedAt: number | null;
   expiresAt: number | null;
+  /** Why and when the run's files were removed before their expiry (a viewer's erasure, retention); else null. */
+  filesRemoved?: string | null;
 }
 
 export interface JobRepo {

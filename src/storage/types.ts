@@ -3,7 +3,9 @@
  * today, ClickHouse later) implements them with its own SQL. Times are epoch milliseconds.
  */
 export * from './export-types.ts';
+export * from './privacy-types.ts';
 import type { ExportRepo, JobRepo, ScheduleRepo, DeliveryRepo, ReportRepo } from './export-types.ts';
+import type { PrivacyRepo, RetentionRepo } from './privacy-types.ts';
 import type { StoredEvent } from '../events/types.ts';
 import type { RecordEvent, ViewRecord } from '../metrics/viewRecord.ts';
 
@@ -14,6 +16,10 @@ export interface AccountRow {
   uidHash: string | null;
   uidEnabled: boolean;
   rawRetentionDays: number;
+  /** Days view records and rollups are kept. */
+  aggregateRetentionDays: number;
+  /** Days export files are kept. */
+  exportFileRetentionDays: number;
 }
 
 export type CredentialKind = 'write_key' | 'api_token' | 'oauth_client';
@@ -182,6 +188,8 @@ export interface RecordFilters {
   deviceLabel?: 'desktop' | 'mobile' | 'tablet';
   userId?: string;
   sessionId?: string;
+  /** The data attributed to a viewer: records with this userId, and records without one in that viewer's sessions. */
+  attributedTo?: string;
 }
 
 /** A set of view records: an account, a period [fromMs, toMs), filters; `tz` names days for `date`. */
@@ -262,6 +270,8 @@ export interface ViewRepo {
    * record of the affected (viewer, content) pairs with `markUnique`, and stores the watermark.
    */
   replaceSessions(accountId: string, sessionIds: string[], records: ViewRecord[], watermark: number | null): Promise<void>;
+  /** Every non-bot event of these sessions of an account (to rebuild their records). */
+  sessionEvents(accountId: string, sessionIds: string[]): Promise<RecordEvent[]>;
   watermark(): Promise<number>;
   setWatermark(seq: number): Promise<void>;
   aggregate(set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]>;
@@ -302,4 +312,6 @@ export interface Store {
   deliveries: DeliveryRepo;
   /** Runs `fn` with views, catalog and report-item reads that all see one snapshot (one read transaction). */
   readSnapshot<T>(fn: (s: SnapshotStore) => Promise<T>): Promise<T>;
+  privacy: PrivacyRepo;
+  retention: RetentionRepo;
 }

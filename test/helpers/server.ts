@@ -20,7 +20,7 @@ export interface TestServer {
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export async function startTestServer(env: Record<string, string> = {}, opts: { now?: () => number; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: { now?: () => number; mono?: () => number; dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'reelstat-test-'));
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -31,7 +31,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     REELSTAT_SHUTDOWN_GRACE: '2',
     ...env,
   });
-  const server = await startServer(config, createLogger(config.logLevel), { now: opts.now });
+  const server = await startServer(config, createLogger(config.logLevel), { now: opts.now, mono: opts.mono });
   const a = server.firstAccount;
   return {
     url: server.url,

@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION } from '../privacy-types.ts';
 import type { AccountRepo, AccountRow, CredentialKind, CredentialRepo, CredentialRow, UserRepo, UserRow } from '../types.ts';
 import type { Db, Querier, Row } from './db.ts';
 
@@ -8,6 +9,8 @@ const account = (r: Row): AccountRow => ({
   uidHash: (r.uid_hash as string) ?? null,
   uidEnabled: r.uid_enabled as boolean,
   rawRetentionDays: r.raw_retention_days as number,
+  aggregateRetentionDays: (r.aggregate_retention_days as number | null) ?? DEFAULT_RETENTION.aggregateDays,
+  exportFileRetentionDays: (r.export_file_retention_days as number | null) ?? DEFAULT_RETENTION.exportFileDays,
 });
 
 const credential = (r: Row): CredentialRow => ({
@@ -49,9 +52,11 @@ export function accountRepo(db: Db): AccountRepo {
     },
     async create({ account: a, credentials, users }) {
       await db.tx(async (q) => {
-        await q.run('INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?)', [
-          a.id, a.name, new Date(a.createdAt), a.uidHash, a.uidEnabled, a.rawRetentionDays,
-        ]);
+        await q.run(
+          `INSERT INTO accounts (id, name, created_at, uid_hash, uid_enabled, raw_retention_days, aggregate_retention_days, export_file_retention_days)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [a.id, a.name, new Date(a.createdAt), a.uidHash, a.uidEnabled, a.rawRetentionDays, a.aggregateRetentionDays, a.exportFileRetentionDays],
+        );
         for (const c of credentials) await insertCredential(q, c);
         for (const u of users) await insertUser(q, u);
       });

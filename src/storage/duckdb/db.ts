@@ -2,6 +2,7 @@
  * A small connection pool over one embedded DuckDB database. Reads and short writes borrow a
  * connection; `tx` holds one for a whole transaction. Only the DuckDB adapter imports this file.
  */
+import { renameSync, rmSync } from 'node:fs';
 import { DuckDBInstance, DuckDBTimestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 
 export type Param = string | number | boolean | null | bigint | Date;
@@ -55,41 +56,55 @@ export class Db implements Querier {
   private idle: DuckDBConnection[] = [];
   private waiters: Array<(c: DuckDBConnection) => void> = [];
   private all_: DuckDBConnection[] = [];
+  /** The event writer's own connection, outside the pool. */
+  private writer: DuckDBConnection | null = null;
+  /** Borrowed pool connections plus the writer's connection while in use. */
+  private active = 0;
+  /** Closed (a promise) while `exclusive` runs: new borrowers wait for it. */
+  private gate: Promise<void> | null = null;
 
-  private constructor(readonly instance: DuckDBInstance) {}
-
-  private pooled = 0;
+  private constructor(
+    private instance: DuckDBInstance,
+    private readonly path: string,
+    private readonly poolSize: number,
+    private readonly options: Record<string, string>,
+  ) {}
 
   /** `limits`: DuckDB's memory_limit (it spills to disk beyond it) and threads; unset = DuckDB's defaults. */
   static async open(path: string, poolSize = 4, limits: StoreLimits = {}): Promise<Db> {
+    if (path !== ':memory:') clearCompactionLeftovers(path);
     const options: Record<string, string> = {};
     if (limits.memoryLimit) options.memory_limit = limits.memoryLimit;
     if (limits.threads) options.threads = String(limits.threads);
-    const instance = await DuckDBInstance.create(path, options);
-    const db = new Db(instance);
-    db.pooled = poolSize;
-    for (let i = 0; i < poolSize; i++) {
-      const c = await instance.connect();
-      db.all_.push(c);
-      db.idle.push(c);
-    }
+    const db = new Db(await DuckDBInstance.create(path, options), path, poolSize, options);
+    await db.fillPool();
     return db;
   }
 
-  /** A connection of its own, outside the pool (the event writer keeps one). */
-  async connect(): Promise<DuckDBConnection> {
-    const c = await this.instance.connect();
-    this.all_.push(c);
-    return c;
+  private async fillPool(): Promise<void> {
+    for (let i = 0; i < this.poolSize; i++) {
+      const c = await this.instance.connect();
+      this.all_.push(c);
+      this.idle.push(c);
+    }
+    this.writer = await this.instance.connect();
+    this.all_.push(this.writer);
   }
 
-  private acquire(): Promise<DuckDBConnection> {
+  private async pass(): Promise<void> {
+    while (this.gate) await this.gate;
+  }
+
+  private async acquire(): Promise<DuckDBConnection> {
+    await this.pass();
+    this.active++;
     const c = this.idle.pop();
-    if (c) return Promise.resolve(c);
+    if (c) return c;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   private release(c: DuckDBConnection): void {
+    this.active--;
     const w = this.waiters.shift();
     if (w) w(c);
     else this.idle.push(c);
@@ -102,6 +117,79 @@ export class Db implements Querier {
     } finally {
       this.release(c);
     }
+  }
+
+  /** The event writer's connection (one writer at a time, serialized by its caller). */
+  async withWriter<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    await this.pass();
+    this.active++;
+    try {
+      return await fn(this.writer!);
+    } finally {
+      this.active--;
+    }
+  }
+
+  /**
+   * Runs fn with every connection idle and new borrowers held back, or returns `null` without running
+   * it when the connections in use are not all back within `waitMs` (a long export stream, say).
+   */
+  async exclusive<T>(fn: (q: ConnQuerier) => Promise<T>, waitMs: number): Promise<T | null> {
+    await this.pass();
+    let open!: () => void;
+    this.gate = new Promise((r) => (open = r));
+    try {
+      const until = Date.now() + waitMs;
+      while (this.active > 0) {
+        if (Date.now() > until) return null;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return await fn(new ConnQuerier(this.idle[0]));
+    } finally {
+      this.gate = null;
+      open();
+    }
+  }
+
+  /**
+   * Rewrites the database into a new file holding only live rows, then swaps it in: DuckDB marks
+   * deleted rows and frees blocks without overwriting them, so the bytes of deleted rows stay in the
+   * file until then. Everything waits meanwhile. False when the connections were not free in time.
+   */
+  async compact(waitMs: number): Promise<boolean> {
+    if (this.path === ':memory:') return true;
+    const fresh = `${this.path}.compact`;
+    if (/'/.test(fresh)) throw new Error('database paths never hold quotes');
+    const done = await this.exclusive(async (q) => {
+      const name = (await q.one<{ n: string }>('SELECT current_database() AS n'))!.n;
+      await q.run('CHECKPOINT');
+      rmSync(fresh, { force: true });
+      rmSync(`${fresh}.wal`, { force: true });
+      await q.run(`ATTACH '${fresh}' AS reelstat_compact`);
+      try {
+        await q.run(`COPY FROM DATABASE "${name.replace(/"/g, '""')}" TO reelstat_compact`);
+        await q.run('CHECKPOINT reelstat_compact');
+      } finally {
+        await q.run('DETACH reelstat_compact');
+      }
+      this.closeAll();
+      // The old file is closed (checkpointed, its WAL empty); a stale WAL must never be replayed
+      // against the new file, so it goes before the rename.
+      rmSync(`${this.path}.wal`, { force: true });
+      renameSync(fresh, this.path);
+      this.instance = await DuckDBInstance.create(this.path, this.options);
+      await this.fillPool();
+      return true;
+    }, waitMs);
+    return done === true;
+  }
+
+  private closeAll(): void {
+    for (const c of this.all_) c.closeSync();
+    this.all_ = [];
+    this.idle = [];
+    this.writer = null;
+    this.instance.closeSync();
   }
 
   /** Runs fn inside BEGIN/COMMIT on one connection; rolls back on any error. */
@@ -154,13 +242,17 @@ export class Db implements Querier {
    * connection under a running query would crash the process in native code.
    */
   async close(graceMs = 10_000): Promise<void> {
+    await this.pass();
     const until = Date.now() + graceMs;
-    while (this.idle.length < this.pooled && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    for (const c of this.all_) c.closeSync();
-    this.all_ = [];
-    this.idle = [];
-    this.instance.closeSync();
+    while (this.active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    this.closeAll();
   }
+}
+
+/** A compaction interrupted before its rename leaves a partial new file: the old one is intact. */
+function clearCompactionLeftovers(path: string): void {
+  rmSync(`${path}.compact`, { force: true });
+  rmSync(`${path}.compact.wal`, { force: true });
 }
 
 export { ConnQuerier };

@@ -93,28 +93,30 @@ export function rowToEvent(r: Row): StoredEvent {
   };
 }
 
-export function eventRepo(db: Db, writer: DuckDBConnection): EventRepo {
+export function eventRepo(db: Db): EventRepo {
   let busy = false;
   return {
     async insert(events, fills) {
       if (busy) throw new Error('event writes must be serialized by the caller');
       busy = true;
       try {
-        await writer.run('BEGIN TRANSACTION');
-        try {
-          const app = await writer.createAppender('events');
+        await db.withWriter(async (writer) => {
+          await writer.run('BEGIN TRANSACTION');
           try {
-            for (const e of events) appendEvent(app, e);
-            app.flushSync();
-          } finally {
-            app.closeSync();
+            const app = await writer.createAppender('events');
+            try {
+              for (const e of events) appendEvent(app, e);
+              app.flushSync();
+            } finally {
+              app.closeSync();
+            }
+            if (fills.length) await applyFills(writer, fills, Date.now());
+            await writer.run('COMMIT');
+          } catch (err) {
+            await writer.run('ROLLBACK').catch(() => undefined);
+            throw err;
           }
-          if (fills.length) await applyFills(writer, fills, Date.now());
-          await writer.run('COMMIT');
-        } catch (err) {
-          await writer.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
+        });
       } finally {
         busy = false;
       }

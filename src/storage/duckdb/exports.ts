@@ -15,7 +15,7 @@ import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
 import { neutralizeSql } from './neutralize.ts';
-import { DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
+import { attributedSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
 import { xlsxRowsSql } from './xlsxsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
@@ -160,6 +160,7 @@ function fromWhere(src: ExportSource, params: Param[], ids?: string[]): { from: 
     w.push('e.platform = ?');
     params.push(platformOfLabel(f.deviceLabel));
   }
+  if (f.attributedTo !== undefined) w.push(attributedSql('e', src.accountId, f.attributedTo, params));
   return { from: 'events e', where: w.join(' AND '), key: 'e.seq' };
 }
 

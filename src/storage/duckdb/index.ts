@@ -15,11 +15,12 @@ import { reportRepo } from './reports.ts';
 import { scheduleRepo } from './schedules.ts';
 import { deliveryRepo } from './deliveries.ts';
 import { sessionRepo } from './sessions.ts';
+import { privacyRepo } from './privacy.ts';
+import { retentionRepo } from './retention.ts';
 
 export async function openDuckDbStore(path: string, limits: StoreLimits = {}): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = await Db.open(path, 4, limits);
-  const writer = await db.connect();
   return {
     engine: 'duckdb',
     migrate: () => migrate(db),
@@ -35,7 +36,7 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
     users: userRepo(db),
     sessions: sessionRepo(db),
     catalog: catalogRepo(db),
-    events: eventRepo(db, writer),
+    events: eventRepo(db),
     views: viewRepo(db),
     exports: exportRepo(db),
     jobs: jobRepo(db),
@@ -48,5 +49,7 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
         return fn({ views: viewRepo(pinned), catalog: catalogRepo(pinned), reports: reportRepo(pinned) });
       });
     },
+    privacy: privacyRepo(db),
+    retention: retentionRepo(db),
   };
 }

@@ -7,20 +7,25 @@ const job = (r: Row): ExportJobRow => ({
   state: r.state as ExportJobRow['state'], createdAt: r.created_at as number,
 });
 
-const run = (r: Row): ExportRunRow => ({
+export const run = (r: Row): ExportRunRow => ({
   id: r.id as string, jobId: r.job_id as string, accountId: r.account_id as string, periodFrom: r.period_from as number, periodTo: r.period_to as number,
   status: r.status as ExportRunRow['status'], attempts: r.attempts as number, rows: (r.rows as number) ?? null,
   files: r.files ? JSON.parse(r.files as string) : null, error: (r.error as string) ?? null, createdAt: r.created_at as number,
-  finishedAt: (r.finished_at as number) ?? null, expiresAt: (r.expires_at as number) ?? null,
+  finishedAt: (r.finished_at as number) ?? null, expiresAt: (r.expires_at as number) ?? null, filesRemoved: (r.files_removed as string) ?? null,
 });
 
 const d = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-async function insertRun(q: Querier, r: ExportRunRow): Promise<void> {
-  await q.run('INSERT INTO export_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-    r.id, r.jobId, r.accountId, new Date(r.periodFrom), new Date(r.periodTo), r.status, r.attempts, r.rows,
-    r.files === null ? null : JSON.stringify(r.files), r.error, new Date(r.createdAt), d(r.finishedAt), d(r.expiresAt),
-  ]);
+/** Inserts a run; with `skipExisting`, a run whose (job, period start) exists is skipped. Returns rows added. */
+export async function insertRun(q: Querier, r: ExportRunRow, skipExisting = false): Promise<number> {
+  return q.run(
+    `INSERT INTO export_runs (id, job_id, account_id, period_from, period_to, status, attempts, rows, files, error, created_at, finished_at, expires_at, files_removed)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)${skipExisting ? ' ON CONFLICT DO NOTHING' : ''}`,
+    [
+      r.id, r.jobId, r.accountId, new Date(r.periodFrom), new Date(r.periodTo), r.status, r.attempts, r.rows,
+      r.files === null ? null : JSON.stringify(r.files), r.error, new Date(r.createdAt), d(r.finishedAt), d(r.expiresAt), r.filesRemoved ?? null,
+    ],
+  );
 }
 
 export function jobRepo(db: Db): JobRepo {

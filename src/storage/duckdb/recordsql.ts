@@ -53,6 +53,18 @@ export function platformOfLabel(label: 'desktop' | 'mobile' | 'tablet'): string 
 export const DEVICE_LABEL = (col: string) =>
   `CASE WHEN ${col} IS NULL THEN NULL WHEN ${col} = 'desktop' THEN 'desktop' WHEN ${col} = 'smartphone' THEN 'mobile' WHEN ${col} = 'tablet' THEN 'tablet' ELSE 'other' END`;
 
+/** The sessions where a viewer (userId) appears, in raw events or in view records: 4 parameters. */
+export const VIEWER_SESSIONS = '(SELECT session_id FROM events WHERE account_id = ? AND user_id = ? UNION SELECT session_id FROM view_records WHERE account_id = ? AND user_id = ?)';
+
+/**
+ * Rows (events or view records, alias `t`) attributed to a viewer: those with its userId, and those
+ * without a userId in its sessions. Pushes its parameters.
+ */
+export function attributedSql(t: string, accountId: string, userId: string, params: Param[]): string {
+  params.push(userId, accountId, userId, accountId, userId);
+  return `(${t}.user_id = ? OR (${t}.user_id IS NULL AND ${t}.session_id IN ${VIEWER_SESSIONS}))`;
+}
+
 /** WHERE clause of a record set; `timeCol` is what the period applies to. */
 export function whereSql(set: RecordSet, timeCol: string, params: Param[]): string {
   const w = ['v.account_id = ?', `${timeCol} >= ?`, `${timeCol} < ?`];
@@ -85,6 +97,7 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[]): stri
     w.push('v.platform = ?');
     params.push(platformOfLabel(f.deviceLabel));
   }
+  if (f.attributedTo !== undefined) w.push(attributedSql('v', set.accountId, f.attributedTo, params));
   return w.join(' AND ');
 }
 

@@ -2,7 +2,7 @@
 import type { CatalogItem, ReportRepo, ReportRow, VideoKind } from '../types.ts';
 import type { DbLike, Param, Row } from './db.ts';
 
-const report = (r: Row): ReportRow => ({
+export const report = (r: Row): ReportRow => ({
   id: r.id as string, accountId: r.account_id as string, spec: JSON.parse(r.spec as string), status: r.status as ReportRow['status'],
   attempts: r.attempts as number, periodFrom: r.period_from as number, periodTo: r.period_to as number, rows: (r.rows as number) ?? null,
   file: r.file ? JSON.parse(r.file as string) : null, error: (r.error as string) ?? null, email: (r.email as string) ?? null,

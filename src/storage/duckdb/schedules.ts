@@ -1,9 +1,9 @@
 /** Scheduled export jobs: their settings, the runs the scheduler adds, pause, resume, delete. */
 import type { ExportJobRow, ScheduleRepo, ScheduleSettings } from '../types.ts';
 import type { Db, Row } from './db.ts';
+import { insertRun } from './jobs.ts';
 
 const KINDS = "('hourly', 'daily', 'weekly')";
-const d = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 const jobOf = (r: Row): ExportJobRow => ({
   id: r.id as string, accountId: r.account_id as string, kind: r.kind as ExportJobRow['kind'], spec: JSON.parse(r.spec as string),
@@ -34,10 +34,7 @@ export function scheduleRepo(db: Db): ScheduleRepo {
       return db.tx(async (q) => {
         let added = 0;
         for (const r of runs) {
-          added += await q.run('INSERT INTO export_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-            r.id, r.jobId, r.accountId, new Date(r.periodFrom), new Date(r.periodTo), r.status, r.attempts, r.rows,
-            r.files === null ? null : JSON.stringify(r.files), r.error, new Date(r.createdAt), d(r.finishedAt), d(r.expiresAt),
-          ]);
+          added += await insertRun(q, r, true);
         }
         return added;
       });

@@ -115,13 +115,18 @@ export function viewRepo(db: DbLike): ViewRepo {
     async replaceSessions(accountId, sessionIds, records, watermark) {
       await db.tx(async (q) => {
         const sessions = JSON.stringify(sessionIds);
+        const live = LIVE_SESSIONS.params(accountId, sessions);
+        // Records that started before the raw horizon lost raw events to retention: they are final,
+        // kept as they are, and what is left of their events never replaces them.
+        const final = new Set((await q.all<{ session_id: string; content_id: string }>(
+          `SELECT session_id, content_id FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND NOT (${LIVE_SESSIONS.where})`,
+          [accountId, sessions, ...live],
+        )).map((r) => `${r.session_id}\u0000${r.content_id}`));
+        if (final.size) records = records.filter((r) => !final.has(`${r.sessionId}\u0000${r.contentId}`));
         // Pairs whose uniqueness may change: those of the old records and of the new ones.
-        const old = await q.all<{ viewer: string; content_id: string }>(
-          'SELECT DISTINCT viewer, content_id FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))',
-          [accountId, sessions],
-        );
-        await addToRollupDelta(q, accountId, sessions, -1);
-        await q.run('DELETE FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, sessions]);
+        const old = await q.all<{ viewer: string; content_id: string }>(`SELECT DISTINCT viewer, content_id FROM view_records WHERE ${LIVE_SESSIONS.where}`, live);
+        await addToRollupDelta(q, LIVE_SESSIONS.where, live, -1);
+        await q.run(`DELETE FROM view_records WHERE ${LIVE_SESSIONS.where}`, live);
         if (records.length) {
           const app = await q.conn.createAppender('view_records');
           try {
@@ -131,7 +136,7 @@ export function viewRepo(db: DbLike): ViewRepo {
             app.closeSync();
           }
         }
-        await addToRollupDelta(q, accountId, sessions, 1);
+        await addToRollupDelta(q, 'account_id = ? AND view_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, JSON.stringify(records.map((r) => r.viewId))], 1);
         await foldRollupDelta(q, accountId);
         const viewers = [...new Set([...old.map((o) => o.viewer), ...records.map((r) => r.viewer)])];
         if (viewers.length) {
@@ -150,6 +155,12 @@ export function viewRepo(db: DbLike): ViewRepo {
         }
         if (watermark !== null) await setWatermark(q, watermark);
       });
+    },
+    async sessionEvents(accountId, sessionIds) {
+      const rows = await db.all('SELECT * FROM events WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND NOT is_bot ORDER BY session_id, seq', [
+        accountId, JSON.stringify(sessionIds),
+      ]);
+      return rows.map(rowToEvent);
     },
     async watermark() {
       return (await db.one<{ value: number }>("SELECT value FROM worker_state WHERE name = 'materialized_seq'"))?.value ?? 0;
@@ -320,9 +331,18 @@ async function rollupLoads(db: DbLike, set: RecordSet, groupBy: Dimension[]): Pr
 
 type Tx = { run(sql: string, p?: Param[]): Promise<number> };
 
-/** Adds (sign 1) or removes (sign -1) the contributions of some sessions' records to the pending rollup delta. */
-async function addToRollupDelta(q: Tx, accountId: string, sessionsJson: string, sign: 1 | -1): Promise<void> {
-  const of = 'FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[]))';
+/** Records of some sessions of an account that are still rebuilt from raw events (started at or after the raw horizon). */
+export const LIVE_SESSIONS = {
+  where: "account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND started_at >= coalesce((SELECT raw_horizon FROM retention_state WHERE account_id = ?), '-infinity'::TIMESTAMP)",
+  params: (accountId: string, sessionsJson: string): Param[] => [accountId, sessionsJson, accountId],
+};
+
+/**
+ * Adds (sign 1) or removes (sign -1) the contributions of the view records matching `where` (SQL over
+ * view_records' own columns) to the pending rollup delta.
+ */
+export async function addToRollupDelta(q: Tx, where: string, params: Param[], sign: 1 | -1): Promise<void> {
+  const of = `FROM view_records WHERE ${where}`;
   await q.run(
     `INSERT INTO view_rollup_delta
      SELECT account_id, content_id, CAST(started_at AS DATE), coalesce(country, ''), ${sign} * count(*), ${sign} * count(*) FILTER (WHERE played),
@@ -331,20 +351,20 @@ async function addToRollupDelta(q: Tx, accountId: string, sessionsJson: string, 
        ${sign} * coalesce(sum(event_duration) FILTER (WHERE counted), 0), ${sign} * count(*) FILTER (WHERE completed AND played),
        ${sign} * coalesce(sum(rebuffer_count), 0), ${sign} * coalesce(sum(rebuffer_time), 0), ${sign} * coalesce(sum(error_count), 0), 0
      ${of} GROUP BY ALL`,
-    [accountId, sessionsJson],
+    params,
   );
   await q.run(
     `INSERT INTO view_rollup_delta
      SELECT account_id, content_id, CAST(epoch_ms(load_ms) AS DATE), coalesce(country, ''), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ${sign} * count(*)
      FROM (SELECT account_id, content_id, country, unnest(load_times) AS load_ms ${of} AND loads > 0) GROUP BY ALL`,
-    [accountId, sessionsJson],
+    params,
   );
 }
 
 const ROLLUP_SUMS = ['records', 'played', 'views', 'watch_time', 'watch_time_ev', 'ev_duration_views', 'completed', 'rebuffer_count', 'rebuffer_time', 'error_count', 'loads'];
 
 /** Folds the pending delta into the rollup (one row a key), drops keys left empty, empties the delta. */
-async function foldRollupDelta(q: Tx, accountId: string): Promise<void> {
+export async function foldRollupDelta(q: Tx, accountId: string): Promise<void> {
   await q.run(
     `INSERT INTO view_rollup_daily
      SELECT account_id, content_id, day, country_key, ${ROLLUP_SUMS.map((c) => `sum(${c})`).join(', ')} FROM view_rollup_delta GROUP BY ALL
