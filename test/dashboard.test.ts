@@ -224,7 +224,7 @@ describe('dashboard in Chromium', () => {
     await shot(page, 'reports');
   });
 
-  it('settings: a new API token is shown once and works; revoking it stops it; retention days shown', async () => {
+  it('settings: a new API token is shown once and works; revoking it stops it; retention changed and audited', async () => {
     await page.goto(`${s.url}/settings`);
     await page.waitForSelector('[data-testid=tokens]');
     await page.fill('#tokens input', 'from the dashboard');
@@ -236,8 +236,22 @@ describe('dashboard in Chromium', () => {
     await page.click('#tokens tr:has-text("from the dashboard") button:has-text("Revoke")');
     await page.waitForFunction(() => !document.querySelector('#tokens tbody')?.textContent?.includes('from the dashboard'));
     assert.equal((await fetch(`${s.url}/api/v1/account`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
-    assert.equal(await text('[data-testid=raw-retention]'), '90 days');
-    assert.ok(await page.locator('[data-testid=retention-placeholder]').count());
+    // Retention: the form shows the account's settings and changes them through the API; the change is audited.
+    assert.equal(await page.inputValue('[data-testid=retention-rawDays]'), '90');
+    assert.equal(await page.inputValue('[data-testid=retention-exportFileDays]'), '7');
+    await page.fill('[data-testid=retention-exportFileDays]', '5');
+    await page.click('[data-testid=retention-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=retention-saved]');
+    assert.deepEqual(await api('/api/v1/retention'), { rawDays: 90, aggregateDays: 730, exportFileDays: 5 });
+    await page.reload();
+    await page.waitForSelector('[data-testid=audit-log]');
+    assert.match(await text('[data-testid=audit-log] tbody tr'), /Changed retention/);
+    // A bad value is refused with the API's reason and changes nothing.
+    await page.fill('[data-testid=retention-aggregateDays]', '30');
+    await page.click('[data-testid=retention-form] button[type=submit]');
+    await page.waitForSelector('#retention .error, #retention [role=alert]');
+    assert.equal((await api('/api/v1/retention')).aggregateDays, 730);
+    await fetch(`${s.url}/api/v1/retention`, { method: 'PUT', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ exportFileDays: 7 }) });
     await shot(page, 'settings');
   });
 

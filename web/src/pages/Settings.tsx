@@ -1,4 +1,4 @@
-/** Settings: the account and its users, write keys, API tokens, OAuth clients, the export UID, retention. */
+/** Settings: the account and its users, write keys, API tokens, OAuth clients, the export UID, retention, the audit log. */
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { PageHead } from '../components/PageHead';
@@ -6,7 +6,7 @@ import { Badge, Empty, ErrorNote, SecretOnce, Section, sdkSnippet } from '../com
 import { fmtDateTime } from '../format';
 import { useAction, useApi } from '../hooks';
 
-interface Account { id: string; name: string; createdAt: string; exportUidEnabled: boolean; rawRetentionDays: number; users: Array<{ email: string }> }
+interface Account { id: string; name: string; createdAt: string; exportUidEnabled: boolean; users: Array<{ email: string }> }
 interface Credential { id: string; name: string | null; prefix: string; createdAt: string; clientId?: string }
 
 const KINDS = [
@@ -123,23 +123,85 @@ function Users({ account, reload }: { account: Account; reload: () => void }) {
   );
 }
 
-function Retention({ account }: { account: Account }) {
+interface RetentionSettings { rawDays: number; aggregateDays: number; exportFileDays: number }
+const RETENTION_FIELDS: Array<{ key: keyof RetentionSettings; label: string; what: string }> = [
+  { key: 'rawDays', label: 'Raw events', what: 'Older events are deleted and refused by the collector; aggregates keep answering.' },
+  { key: 'aggregateDays', label: 'Aggregates', what: 'View records and daily rollups (views, watch time, heatmaps); at least the raw days.' },
+  { key: 'exportFileDays', label: 'Export files', what: 'Files of exports and reports; their download links end with them.' },
+];
+
+function Retention() {
+  const current = useApi<RetentionSettings>('/api/v1/retention');
+  const [draft, setDraft] = useState<Partial<Record<keyof RetentionSettings, string>>>({});
+  const [saved, setSaved] = useState(false);
+  const { error, run } = useAction();
+  const value = (k: keyof RetentionSettings) => draft[k] ?? String(current.data?.[k] ?? '');
+  const save = (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    const body: Partial<RetentionSettings> = {};
+    for (const { key } of RETENTION_FIELDS) if (draft[key] !== undefined) body[key] = Number(draft[key]);
+    void run(async () => {
+      await api('/api/v1/retention', { method: 'PUT', body });
+      setDraft({});
+      setSaved(true);
+      current.reload();
+    });
+  };
   return (
     <Section title="Retention" id="retention">
-      <dl class="facts">
-        <dt>Raw events</dt><dd data-testid="raw-retention">{account.rawRetentionDays} days</dd>
-      </dl>
-      <p class="muted small">
-        Events older than this are refused by the collector and are not exportable as raw data; views, watch time and the
-        other aggregates keep answering from view records and the daily rollup.
-      </p>
-      {/* PLACEHOLDER (retention API): per-account retention settings are being added on another branch
-          (GET/PUT /api/v1/retention {rawDays, aggregateDays, exportFileDays}). Until that is merged, this section only
-          shows the account's raw retention (GET /api/v1/account); the form to read and change the three goes here. */}
-      <div class="placeholder" data-testid="retention-placeholder">
-        <Badge status="pending" /> Editing retention (raw events, aggregates, export files) arrives with the per-account
-        retention API. Until then new accounts get <code>REELSTAT_RAW_RETENTION_DAYS</code>.
-      </div>
+      <p class="muted small">How long this workspace keeps its data. An hourly sweep deletes what is older; every change is in the audit log below.</p>
+      <ErrorNote error={current.error ?? error} />
+      {current.data && (
+        <form class="form" onSubmit={save} data-testid="retention-form">
+          <div class="form-grid">
+            {RETENTION_FIELDS.map((f) => (
+              <label key={f.key} class="field">
+                <span class="field-label">{f.label} (days)</span>
+                <input type="number" min={1} max={36500} required name={f.key} data-testid={`retention-${f.key}`} value={value(f.key)}
+                  onInput={(e) => setDraft({ ...draft, [f.key]: (e.target as HTMLInputElement).value })} />
+                <span class="muted small">{f.what}</span>
+              </label>
+            ))}
+          </div>
+          <div class="row-actions">
+            <button class="btn" type="submit" disabled={!Object.keys(draft).length}>Save retention</button>
+            {saved && <span data-testid="retention-saved"><Badge status="active" /> Saved</span>}
+          </div>
+        </form>
+      )}
+    </Section>
+  );
+}
+
+interface AuditEntry { id: string; at: string; actor: { kind: string; id: string | null }; action: string; details: Record<string, unknown> }
+const ACTIONS: Record<string, string> = {
+  'viewer.export': 'Exported a viewer\'s data', 'viewer.erase': 'Erased a viewer', 'viewer.unsuppress': 'Lifted a viewer\'s suppression', 'retention.update': 'Changed retention',
+};
+
+function AuditLog() {
+  const log = useApi<{ data: AuditEntry[] }>('/api/v1/audit-log?limit=20');
+  const items = log.data?.data ?? [];
+  return (
+    <Section title="Audit log" id="audit-log">
+      <p class="muted small">Who exported or erased a viewer's data, lifted a suppression or changed retention. Viewers appear only as a keyed hash.</p>
+      <ErrorNote error={log.error} />
+      {log.data && !items.length && <Empty title="Nothing yet.">Per-viewer exports, erasures (<code>DELETE /api/v1/users/…</code>) and retention changes show here.</Empty>}
+      {items.length > 0 && (
+        <div class="table-wrap">
+          <table class="table compact" data-testid="audit-log">
+            <thead><tr><th>When</th><th>What</th><th>Who</th><th>Details</th></tr></thead>
+            <tbody>{items.map((a) => (
+              <tr key={a.id}>
+                <td>{fmtDateTime(a.at)}</td>
+                <td>{ACTIONS[a.action] ?? a.action}</td>
+                <td><code>{a.actor.kind}{a.actor.id ? ` ${a.actor.id}` : ''}</code></td>
+                <td class="muted small"><code>{JSON.stringify(a.details)}</code></td>
+              </tr>
+            ))}</tbody>
+          </table>
+        </div>
+      )}
     </Section>
   );
 }
@@ -153,7 +215,8 @@ export function Settings() {
       {account.data && <Users account={account.data} reload={account.reload} />}
       {KINDS.map((k) => <Credentials key={k.path} kind={k} />)}
       {account.data && <ExportUid account={account.data} reload={account.reload} />}
-      {account.data && <Retention account={account.data} />}
+      <Retention />
+      <AuditLog />
     </>
   );
 }
