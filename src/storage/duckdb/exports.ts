@@ -5,12 +5,17 @@
  *
  * Raw events and view records are exported in storage order: events in arrival order (`seq`), view
  * records in the order the materializer last wrote them (DuckDB's `rowid`). A part is a range of that
- * key: its bounds come from a top-N of the key column alone, its COPY reads only that range (zone
- * maps skip the rest) and sorts just the part's rows by the key — DuckDB's parallel scans do not keep
+ * key: its bounds come from a top-N of the key column alone, and it is read a slice of that range at a
+ * time (zone maps skip the rest), each slice sorted by the key — DuckDB's parallel scans do not keep
  * storage order reliably, and a retried run must write the same bytes. So an export never sorts more
- * than one part, and its memory does not grow with its size. Sessions are aggregates and keep their
- * order by first event (one sort), cut by offset.
+ * than one slice, and its memory grows with neither the export nor the part. Sessions are aggregates
+ * and keep their order by first event (one sort), cut by offset.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
@@ -183,41 +188,95 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
   parquet: 'FORMAT PARQUET, COMPRESSION zstd',
 };
 
+/**
+ * A part's rows are sorted by the key a slice of at most `slicing.rows` rows at a time: the sort holds
+ * one slice (~130 MB of wide rows), not the part, and text formats append the slices' files in key
+ * order, so memory does not grow with the part size either. JSON (one array) and Parquet (one
+ * footer) cannot be appended to: they sort the part in one COPY.
+ */
+export const slicing = { rows: 131_072 }; // tests make slices small to cross many of their bounds
+const SLICED = new Set<CopyFormat>(['csv', 'jsonl']);
+
+/** Consecutive key ranges of at most `size` rows after `after` (and up to `through`): each bound is the highest of a top-N of the key column alone. */
+async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: string; params: Param[] }, after: number, through: number | null, size: number): Promise<ExportPart[]> {
+  const n = Math.max(1, Math.trunc(size));
+  const upTo = through === null ? '' : ` AND ${s.key} <= ${Math.trunc(through)}`;
+  const out: ExportPart[] = [];
+  for (;;) {
+    const b = await q.one<{ n: number; hi: number | null }>(
+      `SELECT count(*) AS n, max(k) AS hi FROM (SELECT ${s.key} AS k FROM ${s.from} WHERE ${s.where} AND ${s.key} > ?${upTo} ORDER BY k LIMIT ${n})`, [...s.params, after]);
+    if (!b || !b.n || b.hi === null) return out;
+    out.push({ rows: Number(b.n), range: { after, through: Number(b.hi) } });
+    after = Number(b.hi);
+  }
+}
+
+async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
+  const r = part.range;
+  if (!('after' in r)) return [part];
+  const params: Param[] = [];
+  const { from, where, key } = fromWhere(src, params, ids);
+  const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
+  return slices.length ? slices : [part]; // an empty part still writes its file (a CSV header)
+}
+
 function snapshotOn(q: ConnQuerier): ExportSnapshot {
   return {
     async parts(src, partRows) {
-      const size = Math.max(1, Math.trunc(partRows));
       const params: Param[] = [];
       const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
-      const parts: ExportPart[] = [];
       if (!key) {
+        const size = Math.max(1, Math.trunc(partRows));
         const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
+        const parts: ExportPart[] = [];
         for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size } });
-      } else {
-        // The next `size` keys after the last bound (a top-N of the key column alone); the highest is the part's upper bound.
-        for (let after = -1; ; ) {
-          const b = await q.one<{ n: number; hi: number | null }>(
-            `SELECT count(*) AS n, max(k) AS hi FROM (SELECT ${key} AS k FROM ${from} WHERE ${where} AND ${key} > ? ORDER BY k LIMIT ${size})`, [...params, after]);
-          if (!b || !b.n || b.hi === null) break;
-          parts.push({ rows: Number(b.n), range: { after, through: Number(b.hi) } });
-          after = Number(b.hi);
-        }
+        return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0 } }];
       }
-      return parts.length ? parts : [{ rows: 0, range: key ? { after: -1, through: -1 } : { offset: 0, limit: 0 } }];
+      const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
+      return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
     },
     async copy(src, part, { format, path, gzip }) {
-      const params: Param[] = [];
-      const sql = query(src, format, part, params, await catalogIds(q, src));
-      const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
       if (/'/.test(path)) throw new Error('export paths never hold quotes');
-      return q.run(`COPY (${sql}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params);
+      const ids = await catalogIds(q, src);
+      const r = part.range;
+      if (!('after' in r) || !SLICED.has(format)) {
+        const params: Param[] = [];
+        const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
+        return q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params);
+      }
+      // Slice by slice into one file: each slice sorted on its own (see SLICE_ROWS), appended in key order.
+      const out = createWriteStream(path);
+      const sink: Writable = gzip ? createGzip() : out;
+      if (gzip) sink.pipe(out);
+      const tmp = `${path}.slice`;
+      let rows = 0;
+      try {
+        for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
+          const params: Param[] = [];
+          const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
+          rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
+          await pipeline(createReadStream(tmp), sink, { end: false });
+        }
+        sink.end();
+        await finished(out);
+      } catch (err) {
+        out.destroy();
+        throw err;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      return rows;
     },
     async xlsxRows(src, part, types, visit) {
-      const params: Param[] = [];
-      const inner = `SELECT * FROM (${query(src, 'xlsx', part, params, await catalogIds(q, src))}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
-      const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
-      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-        await visit(chunk.getColumnValues(0) as string[]);
+      const ids = await catalogIds(q, src);
+      const slices = 'after' in part.range ? await slicesOf(q, src, part, ids) : [part];
+      for (const slice of slices) {
+        const params: Param[] = [];
+        const inner = `SELECT * FROM (${query(src, 'xlsx', slice, params, ids)}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
+        const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
+        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+          await visit(chunk.getColumnValues(0) as string[]);
+        }
       }
     },
   };
