@@ -21,7 +21,7 @@ before(async () => {
 });
 after(async () => {
   await s.stop();
-  slicing.rows = 131_072;
+  slicing.rows = 262_144;
 });
 
 const idOf = (b: number, i: number) => `b${String(b).padStart(4, '0')}-${String(i).padStart(4, '0')}`;

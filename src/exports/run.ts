@@ -82,15 +82,15 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   const ext = EXT[plan.format] + (plan.gzip && !PACKED.has(plan.format) ? '.gz' : '');
-  const parts: Array<{ name: string; rows: number }> = [];
+  const parts: Array<{ name: string; rows: number; sha256?: string }> = [];
   const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     let n = 0;
     for (const [i, part] of (await snap.parts(plan.source, plan.partRows)).entries()) {
       const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
       const path = join(tmp, name);
-      const rows = plan.format === 'xlsx' ? await xlsxPart(snap, plan.source, path, part) : await snap.copy(plan.source, part, { format: plan.format, path, gzip: plan.gzip });
-      parts.push({ name, rows });
-      n += rows;
+      const written = plan.format === 'xlsx' ? { rows: await xlsxPart(snap, plan.source, path, part) } : await snap.copy(plan.source, part, { format: plan.format, path, gzip: plan.gzip });
+      parts.push({ name, ...written });
+      n += written.rows;
     }
     return n;
   });
@@ -116,7 +116,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
     parts.unshift({ name: x.name, rows: 1 });
   }
   let files: ExportFile[] = [];
-  for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: await sha256(join(tmp, p.name)) });
+  for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: p.sha256 ?? await sha256(join(tmp, p.name)) });
   const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, rows: total, parts: files };
   await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (plan.zip) {

@@ -11,10 +11,12 @@
  * than one slice, and its memory grows with neither the export nor the part. Sessions are aggregates
  * and keep their order by first event (one sort), cut by offset.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
+import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
@@ -110,7 +112,8 @@ function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
     const text = TIME_FIELDS.has(name) ? format !== 'parquet' && format !== 'xlsx'
       : src.scope === 'sessions' ? !SESSION_NOT_TEXT.has(name)
       : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
-    if (src.neutralize && text && format !== 'xlsx') expr = neutralizeSql(expr);
+    // ISO times start with a digit: never a formula, so not tested (strftime would run three times).
+    if (src.neutralize && text && format !== 'xlsx' && !TIME_FIELDS.has(name)) expr = neutralizeSql(expr);
     return `${expr} AS ${quoteIdent(as)}`;
   }).join(', ');
 }
@@ -190,11 +193,11 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
 
 /**
  * A part's rows are sorted by the key a slice of at most `slicing.rows` rows at a time: the sort holds
- * one slice (~130 MB of wide rows), not the part, and text formats append the slices' files in key
+ * one slice (~250 MB of wide rows), not the part, and text formats append the slices' files in key
  * order, so memory does not grow with the part size either. JSON (one array) and Parquet (one
  * footer) cannot be appended to: they sort the part in one COPY.
  */
-export const slicing = { rows: 131_072 }; // tests make slices small to cross many of their bounds
+export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
 const SLICED = new Set<CopyFormat>(['csv', 'jsonl']);
 
 /** Consecutive key ranges of at most `size` rows after `after` (and up to `through`): each bound is the highest of a top-N of the key column alone. */
@@ -211,13 +214,18 @@ async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: 
   }
 }
 
-async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
+/**
+ * The slices of a key-range part, cut by key arithmetic (no query): keys are unique integers, so a
+ * span of `slicing.rows` keys holds at most that many rows. A sparse part (another account's rows
+ * between ours) gets wider spans, at most 64 slices, each still a bounded sort within memory_limit.
+ */
+function slicesOf(part: ExportPart): ExportPart[] {
   const r = part.range;
-  if (!('after' in r)) return [part];
-  const params: Param[] = [];
-  const { from, where, key } = fromWhere(src, params, ids);
-  const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
-  return slices.length ? slices : [part]; // an empty part still writes its file (a CSV header)
+  if (!('after' in r) || r.through <= r.after) return [part];
+  const span = Math.max(slicing.rows, Math.ceil((r.through - r.after) / 64));
+  const out: ExportPart[] = [];
+  for (let lo = r.after; lo < r.through; lo += span) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + span, r.through) } });
+  return out;
 }
 
 function snapshotOn(q: ConnQuerier): ExportSnapshot {
@@ -242,35 +250,42 @@ function snapshotOn(q: ConnQuerier): ExportSnapshot {
       if (!('after' in r) || !SLICED.has(format)) {
         const params: Param[] = [];
         const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
-        return q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params);
+        return { rows: await q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params) };
       }
-      // Slice by slice into one file: each slice sorted on its own (see SLICE_ROWS), appended in key order.
+      // Slice by slice into one file: each slice sorted on its own (see `slicing`), appended in key
+      // order, hashed on the way (no second read of the file for its checksum).
       const out = createWriteStream(path);
+      const hash = createHash('sha256');
       const sink: Writable = gzip ? createGzip() : out;
-      if (gzip) sink.pipe(out);
+      if (gzip) {
+        sink.on('data', (chunk: Buffer) => hash.update(chunk));
+        sink.pipe(out);
+      }
       const tmp = `${path}.slice`;
       let rows = 0;
       try {
-        for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
+        for (const [i, slice] of slicesOf(part).entries()) {
           const params: Param[] = [];
           const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
           rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
-          await pipeline(createReadStream(tmp), sink, { end: false });
+          for await (const chunk of createReadStream(tmp)) {
+            if (!gzip) hash.update(chunk as Buffer);
+            if (!sink.write(chunk)) await once(sink, 'drain');
+          }
         }
         sink.end();
         await finished(out);
+        return { rows, sha256: hash.digest('hex') };
       } catch (err) {
         out.destroy();
         throw err;
       } finally {
         await rm(tmp, { force: true });
       }
-      return rows;
     },
     async xlsxRows(src, part, types, visit) {
       const ids = await catalogIds(q, src);
-      const slices = 'after' in part.range ? await slicesOf(q, src, part, ids) : [part];
-      for (const slice of slices) {
+      for (const slice of slicesOf(part)) {
         const params: Param[] = [];
         const inner = `SELECT * FROM (${query(src, 'xlsx', slice, params, ids)}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
         const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
