@@ -215,16 +215,23 @@ async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: 
 }
 
 /**
- * The slices of a key-range part, cut by key arithmetic (no query): keys are unique integers, so a
- * span of `slicing.rows` keys holds at most that many rows. A sparse part (another account's rows
- * between ours) gets wider spans, at most 64 slices, each still a bounded sort within memory_limit.
+ * The slices of a key-range part. Dense keys (events: `seq` runs on with few gaps) are cut by
+ * arithmetic, no query: keys are unique integers, so a span of `slicing.rows` keys holds at most
+ * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids) get
+ * their bounds from a top-N of the key column inside the part, so a slice is still full.
  */
-function slicesOf(part: ExportPart): ExportPart[] {
+async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
   const r = part.range;
   if (!('after' in r) || r.through <= r.after) return [part];
-  const span = Math.max(slicing.rows, Math.ceil((r.through - r.after) / 64));
+  const span = r.through - r.after;
+  if (part.rows * 2 < span) {
+    const params: Param[] = [];
+    const { from, where, key } = fromWhere(src, params, ids);
+    const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
+    return slices.length ? slices : [part];
+  }
   const out: ExportPart[] = [];
-  for (let lo = r.after; lo < r.through; lo += span) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + span, r.through) } });
+  for (let lo = r.after; lo < r.through; lo += slicing.rows) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.rows, r.through) } });
   return out;
 }
 
@@ -264,7 +271,7 @@ function snapshotOn(q: ConnQuerier): ExportSnapshot {
       const tmp = `${path}.slice`;
       let rows = 0;
       try {
-        for (const [i, slice] of slicesOf(part).entries()) {
+        for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
           const params: Param[] = [];
           const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
           rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
@@ -285,7 +292,7 @@ function snapshotOn(q: ConnQuerier): ExportSnapshot {
     },
     async xlsxRows(src, part, types, visit) {
       const ids = await catalogIds(q, src);
-      for (const slice of slicesOf(part)) {
+      for (const slice of await slicesOf(q, src, part, ids)) {
         const params: Param[] = [];
         const inner = `SELECT * FROM (${query(src, 'xlsx', slice, params, ids)}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
         const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
