@@ -11,6 +11,7 @@
  *   BENCH_EXPORT_ROWS=1000000,10000000   row tiers (a tier the data cannot fill is skipped)
  *   BENCH_REPS=5                repetitions (median) at tiers under 5M rows; 1 above, after no warm-up
  *   BENCH_FORMATS=csv,jsonl,xlsx,parquet
+ *   BENCH_SCOPES=events,views
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -80,7 +81,8 @@ export async function run() {
   if (skipped.length) console.log(`skipped: ${skipped.join(', ')}`);
 
   const results: Array<Record<string, unknown>> = [];
-  for (const scope of ['events', 'views'] as const) {
+  const scopes = (process.env.BENCH_SCOPES ?? 'events,views').split(',') as Scope[];
+  for (const scope of scopes) {
     for (const rows of tiers) {
       const toMs = bounds.get(`${scope}/${rows}`);
       if (toMs === undefined) continue;
