@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { collect, createAccount, startTestServer, type TestServer } from './helpers/server.ts';
+import { request } from './helpers/api.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -26,19 +27,8 @@ const T = Math.floor((Date.now() - 3 * HOUR) / HOUR) * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 const WINDOW = { from: iso(T - HOUR), to: iso(T + 2 * HOUR) };
 
-async function api(method: string, path: string, body?: unknown, bearerToken: string | null = token, headers: Record<string, string> = {}) {
-  const h: Record<string, string> = { ...headers };
-  if (bearerToken) h.authorization = `Bearer ${bearerToken}`;
-  if (body !== undefined && !h['content-type']) h['content-type'] = 'application/json';
-  const res = await fetch(`${s.url}${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, json, text, headers: res.headers };
+function api(method: string, path: string, body?: unknown, bearerToken: string | null = token, headers: Record<string, string> = {}) {
+  return request(s.url, method, path, body, bearerToken, headers);
 }
 
 async function getToken(c = client) {

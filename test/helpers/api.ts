@@ -8,20 +8,24 @@ export interface ApiAnswer {
   headers: Headers;
 }
 
+/** One HTTP request: a JSON body (a string goes as is), an optional Bearer token; the answer parsed as JSON when it is. */
+export async function request(base: string, method: string, path: string, body?: unknown, token: string | null = null, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const h: Record<string, string> = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  if (body !== undefined) h['content-type'] ??= 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
 export function apiClient(base: string, token: string) {
-  return async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
-    const h: Record<string, string> = { authorization: `Bearer ${token}`, ...headers };
-    if (body !== undefined) h['content-type'] ??= 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, json, text, headers: res.headers };
-  };
+  return (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> => request(base, method, path, body, token, headers);
 }
 
 export type Api = ReturnType<typeof apiClient>;

@@ -179,11 +179,11 @@ function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart,
   if ('after' in r) {
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     params.push(r.after, r.through);
+    const range = `${from} WHERE ${where} AND ${key} > ? AND ${key} <= ? ORDER BY ${key}`;
     // Events: sort the stored columns, then format: formatted text (ISO times, neutralized copies) in
     // the sort's payload lived outside DuckDB's memory limit (a 1M-row part held 760 MB at a 256MB
     // limit; this way 285 MB, same bytes). View records join the catalog, which must come before the sort.
-    if (src.scope === 'events') return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} AND ${key} > ? AND ${key} <= ? ORDER BY ${key}) e`;
-    return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} AND ${key} > ? AND ${key} <= ? ORDER BY ${key}`;
+    return src.scope === 'events' ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range}) e` : `SELECT ${selectList(src, format)} FROM ${range}`;
   }
   return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} ORDER BY ${order ?? key} LIMIT ${Math.trunc(r.limit)} OFFSET ${Math.trunc(r.offset)}`;
 }
@@ -197,7 +197,7 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
 
 /**
  * A part's rows are sorted by the key a slice of at most `slicing.rows` rows at a time: the sort holds
- * one slice (~250 MB of wide rows), not the part, and text formats append the slices' files in key
+ * one slice, not the part, and text formats append the slices' files in key
  * order, so memory does not grow with the part size either. JSON (one array) and Parquet (one
  * footer) cannot be appended to: they sort the part in one COPY.
  */
