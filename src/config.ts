@@ -38,7 +38,12 @@ export interface Config {
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
   exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
-  /** The embedded store's limits: DuckDB's buffer pool (it spills beyond it) and its worker threads (null: one a core). */
+  /**
+   * The embedded store's limits: DuckDB's buffer pool (it spills beyond it) and its worker threads.
+   * One thread by default: the server shares its cores with Node's event loop, dashboard queries stay
+   * well within Q1 on one (bench/README.md), and parallel operators hold memory per thread (an
+   * order-keeping COPY with two threads held ~300 MB more than with one, at the same speed).
+   */
   duckdb: { memoryLimit: string; threads: number | null };
   /** Outgoing email (scheduled exports, reports); null when REELSTAT_SMTP_URL is unset. */
   smtp: { url: string; from: string } | null;
@@ -185,7 +190,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     duckdb: {
       memoryLimit: memorySize(env, 'REELSTAT_DUCKDB_MEMORY_LIMIT', '1GB'),
-      threads: env.REELSTAT_DUCKDB_THREADS ? int(env, 'REELSTAT_DUCKDB_THREADS', 1, 1, 1024) : null,
+      threads: int(env, 'REELSTAT_DUCKDB_THREADS', 1, 1, 1024),
     },
     smtp: smtp(env),
     allowPrivateWebhooks: bool(env, 'REELSTAT_ALLOW_PRIVATE_WEBHOOKS', false),

@@ -89,6 +89,35 @@ export class Db implements Querier {
     }
     this.writer = await this.instance.connect();
     this.all_.push(this.writer);
+    const limit = String((await this.writer.runAndReadAll("SELECT current_setting('memory_limit') AS l")).getRowObjectsJS()[0]?.l ?? '');
+    this.memoryLimit = /^[\d.]+ ?[KMGT]?i?B$/i.test(limit) ? limit : '';
+  }
+
+  /** DuckDB's memory limit as configured (or DuckDB's own default), read when the pool opens. */
+  private memoryLimit = '';
+  private releasing: Promise<void> = Promise.resolve();
+
+  /**
+   * Hands back the blocks DuckDB keeps cached after a scan. DuckDB holds every block it read
+   * (unpinned) until its memory limit is reached, so a long read leaves the process at the limit;
+   * lowering the limit makes the buffer pool evict down to it, and the configured limit comes back
+   * at once. Pinned memory (a running query's) stays: when other work holds more than `floor`,
+   * DuckDB refuses the lower limit and the cache is left as it is. Exports call it after each part,
+   * so their memory does not grow with their size. Calls take turns (each restores the limit).
+   */
+  releaseCache(q: Querier, floor = '64MB'): Promise<void> {
+    const run = async () => {
+      if (!this.memoryLimit) return;
+      try {
+        await q.run(`SET memory_limit = '${floor}'`);
+      } catch {
+        return; // more than the floor is pinned: nothing changed
+      }
+      await q.run(`SET memory_limit = '${this.memoryLimit}'`);
+    };
+    const next = this.releasing.then(run, run);
+    this.releasing = next.catch(() => {});
+    return next;
   }
 
   private async pass(): Promise<void> {

@@ -24,6 +24,7 @@ import { fromDuckRow, toDuckParam, type ConnQuerier, type Db, type Param } from 
 import { neutralizeSql } from './neutralize.ts';
 import { attributedSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
 import { xlsxRowsSql } from './xlsxsql.ts';
+import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -172,21 +173,89 @@ function fromWhere(src: ExportSource, params: Param[], ids?: string[]): { from: 
   return { from: 'events e', where: w.join(' AND '), key: 'e.seq' };
 }
 
-/** The rows of one part, in storage order (key scopes) or sorted and cut by offset (sessions). */
-function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[]): string {
+/**
+ * The rows of one part, in key order (key scopes) or sorted and cut by offset (sessions). `inOrder`:
+ * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`).
+ */
+function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false): string {
   const { from, where, key, order } = fromWhere(src, params, ids);
   const r = part.range;
   if ('after' in r) {
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     params.push(r.after, r.through);
-    const range = `${from} WHERE ${where} AND ${key} > ? AND ${key} <= ? ORDER BY ${key}`;
+    const range = `${from} WHERE ${where} AND ${key} > ? AND ${key} <= ?`;
+    if (inOrder) return `SELECT ${selectList(src, format)} FROM ${range}`;
     // Events: sort the stored columns, then format: formatted text (ISO times, neutralized copies) in
     // the sort's payload lived outside DuckDB's memory limit (a 1M-row part held 760 MB at a 256MB
     // limit; this way 285 MB, same bytes). View records join the catalog, which must come before the sort.
-    return src.scope === 'events' ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range}) e` : `SELECT ${selectList(src, format)} FROM ${range}`;
+    return src.scope === 'events'
+      ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
+      : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
   }
   return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} ORDER BY ${order ?? key} LIMIT ${Math.trunc(r.limit)} OFFSET ${Math.trunc(r.offset)}`;
 }
+
+/**
+ * Storage order without a sort. Raw events are stored in arrival order: the one event writer appends
+ * them in `seq` order, nothing updates them, and deletes and compaction (an insertion-order-keeping
+ * copy) leave the rest in place. View records are read in `rowid` order, which is storage order.
+ * DuckDB keeps insertion order through a scan, filters and projections (`preserve_insertion_order`,
+ * on by default), so a key range needs no sort — when the plan says so:
+ * - the COPY must keep order: with several threads DuckDB plans an order-keeping COPY as
+ *   BATCH_COPY_TO_FILE (COPY_TO_FILE means it writes as threads finish); with one thread
+ *   (REELSTAT_DUCKDB_THREADS=1, the default) the pipeline runs on that thread in scan order;
+ * - under it only projections and filters down to the scan of the scope's table, or, with one
+ *   thread, a LEFT or INNER hash join whose probe side (first child) leads to that scan: a probe
+ *   emits its rows in the order they come (view records join the catalog this way). A join whose
+ *   sides the optimizer swapped, a semi-join from a filter, an IN list DuckDB rewrote into a join, a
+ *   join with several threads: the range takes the sorted slices instead.
+ * A streamed result is collected in parallel and does not keep the order: XLSX rows go through a
+ * COPY too.
+ *
+ * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
+ */
+export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
+  to: { format: CopyFormat; path: string; gzip: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[] } | null> {
+  const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
+  if (!table || !('after' in part.range)) return null;
+  const params: Param[] = [];
+  const rows = query(src, to.format, part, params, ids, true);
+  const sql = to.format === 'xlsx'
+    // Each row's XML ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it).
+    ? `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(xlsxInner(rows, to.types), to.types)}) t(x)) TO '${to.path}' (${ROW_LINES})`
+    : `COPY (${rows}) TO '${to.path}' (${COPY_OPTIONS[to.format]}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
+  const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
+  const oneThread = Number(settings?.t) === 1;
+  const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
+  const root = plan.length === 1 ? plan[0]! : undefined;
+  const copyKeeps = root?.name === 'BATCH_COPY_TO_FILE' || (root?.name === 'COPY_TO_FILE' && oneThread && settings?.p === true);
+  return copyKeeps && root!.children?.length === 1 && orderFrom(root!.children[0]!, oneThread) === `.${table}` ? { sql, params } : null;
+}
+
+interface PlanNode { name?: string; children?: PlanNode[]; extra_info?: Record<string, unknown> }
+
+/** The table whose scan order `node` keeps (as `.name`), or null. */
+function orderFrom(node: PlanNode, oneThread: boolean): string | null {
+  const kids = node.children ?? [];
+  switch (node.name) {
+    case 'PROJECTION':
+    case 'FILTER':
+      return kids.length === 1 ? orderFrom(kids[0]!, oneThread) : null;
+    case 'SEQ_SCAN': {
+      const t = String(node.extra_info?.Table ?? '');
+      return t.includes('.') ? t.slice(t.lastIndexOf('.')) : null;
+    }
+    case 'HASH_JOIN':
+      return oneThread && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, oneThread) : null;
+    default:
+      return null;
+  }
+}
+
+/** `rows` with its columns named c0, c1, … as xlsxRowsSql reads them. */
+const xlsxInner = (rows: string, types: readonly XlsxColumnType[]) => `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
+/** One string column written as is, one a line: no quoting, no header. */
+const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4)";
 
 const COPY_OPTIONS: Record<CopyFormat, string> = {
   csv: "FORMAT CSV, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
@@ -204,18 +273,39 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
 export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
 const SLICED = new Set<CopyFormat>(['csv', 'jsonl']);
 
-/** Consecutive key ranges of at most `size` rows after `after` (and up to `through`): each bound is the highest of a top-N of the key column alone. */
+/** Keys a histogram bucket spans (keyRanges). */
+const BUCKET = 65_536;
+
+/**
+ * Consecutive key ranges of `size` rows (the last one of what is left) after `after` and up to
+ * `through`. One scan counts the rows in buckets of BUCKET keys; a bound that falls inside a bucket
+ * is the highest of a top-N of that bucket's keys alone (at most BUCKET, read through the key's
+ * zone maps). A top-N of a whole part (a million keys) held ~100 MB; this holds a bucket's.
+ */
 async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: string; params: Param[] }, after: number, through: number | null, size: number): Promise<ExportPart[]> {
   const n = Math.max(1, Math.trunc(size));
   const upTo = through === null ? '' : ` AND ${s.key} <= ${Math.trunc(through)}`;
+  const buckets = await q.all<{ b: number; n: number; hi: number }>(
+    `SELECT ${s.key} // ${BUCKET} AS b, count(*) AS n, max(${s.key}) AS hi FROM ${s.from} WHERE ${s.where} AND ${s.key} > ?${upTo} GROUP BY 1 ORDER BY 1`, [...s.params, after]);
   const out: ExportPart[] = [];
-  for (;;) {
-    const b = await q.one<{ n: number; hi: number | null }>(
-      `SELECT count(*) AS n, max(k) AS hi FROM (SELECT ${s.key} AS k FROM ${s.from} WHERE ${s.where} AND ${s.key} > ?${upTo} ORDER BY k LIMIT ${n})`, [...s.params, after]);
-    if (!b || !b.n || b.hi === null) return out;
-    out.push({ rows: Number(b.n), range: { after, through: Number(b.hi) } });
-    after = Number(b.hi);
+  let start = after; // the open part's bound (exclusive)
+  let open = 0; // rows in the open part
+  for (const { b, n: count, hi } of buckets) {
+    let left = Number(count);
+    while (open + left >= n) {
+      const need = n - open;
+      const bound = need === left ? Number(hi) : Number((await q.one<{ hi: number }>(
+        `SELECT max(k) AS hi FROM (SELECT ${s.key} AS k FROM ${s.from} WHERE ${s.where} AND ${s.key} > ? AND ${s.key} < ? ORDER BY k LIMIT ${need})`,
+        [...s.params, Math.max(start, Number(b) * BUCKET - 1), (Number(b) + 1) * BUCKET]))!.hi);
+      out.push({ rows: n, range: { after: start, through: bound } });
+      start = bound;
+      left -= need;
+      open = 0;
+    }
+    open += left;
+    if (open > 0 && b === buckets.at(-1)!.b) out.push({ rows: open, range: { after: start, through: Number(hi) } });
   }
+  return out;
 }
 
 /**
@@ -239,7 +329,15 @@ async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids
   return out;
 }
 
-function snapshotOn(q: ConnQuerier): ExportSnapshot {
+function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
+  // Each part ends by handing back the blocks it read (Db.releaseCache): memory stays that of one part.
+  const released = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } finally {
+      await db.releaseCache(q);
+    }
+  };
   return {
     async parts(src, partRows) {
       const params: Param[] = [];
@@ -252,60 +350,84 @@ function snapshotOn(q: ConnQuerier): ExportSnapshot {
         return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0 } }];
       }
       const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
+      await db.releaseCache(q); // the count read every filter column of the export
       return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
     },
-    async copy(src, part, { format, path, gzip }) {
-      if (/'/.test(path)) throw new Error('export paths never hold quotes');
-      const ids = await catalogIds(q, src);
-      const r = part.range;
-      if (!('after' in r) || !SLICED.has(format)) {
-        const params: Param[] = [];
-        const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
-        return { rows: await q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params) };
-      }
-      // Slice by slice into one file: each slice sorted on its own (see `slicing`), appended in key
-      // order, hashed on the way (no second read of the file for its checksum).
-      const out = createWriteStream(path);
-      const hash = createHash('sha256');
-      const sink: Writable = gzip ? createGzip() : out;
-      if (gzip) {
-        sink.on('data', (chunk: Buffer) => hash.update(chunk));
-        sink.pipe(out);
-      }
-      const tmp = `${path}.slice`;
-      let rows = 0;
-      try {
-        for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
-          const params: Param[] = [];
-          const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
-          rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
-          for await (const chunk of createReadStream(tmp)) {
-            if (!gzip) hash.update(chunk as Buffer);
-            if (!sink.write(chunk)) await once(sink, 'drain');
-          }
-        }
-        sink.end();
-        await finished(out);
-        return { rows, sha256: hash.digest('hex') };
-      } catch (err) {
-        out.destroy();
-        throw err;
-      } finally {
-        await rm(tmp, { force: true });
-      }
-    },
-    async xlsxRows(src, part, types, visit) {
-      const ids = await catalogIds(q, src);
-      for (const slice of await slicesOf(q, src, part, ids)) {
-        const params: Param[] = [];
-        const inner = `SELECT * FROM (${query(src, 'xlsx', slice, params, ids)}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
-        const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
-        for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-          await visit(chunk.getColumnValues(0) as string[]);
-        }
-      }
-    },
+    copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
+    xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
   };
+
+  async function copyPart(src: ExportSource, part: ExportPart, { format, path, gzip }: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }> {
+    if (/'/.test(path)) throw new Error('export paths never hold quotes');
+    const ids = await catalogIds(q, src);
+    const r = part.range;
+    const unsorted = await unsortedCopy(q, src, part, ids, { format, path, gzip });
+    if (unsorted) return { rows: await q.run(unsorted.sql, unsorted.params) };
+    if (!('after' in r) || !SLICED.has(format)) {
+      const params: Param[] = [];
+      const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
+      return { rows: await q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params) };
+    }
+    // Slice by slice into one file: each slice sorted on its own (see `slicing`), appended in key
+    // order, hashed on the way (no second read of the file for its checksum).
+    const out = createWriteStream(path);
+    const hash = createHash('sha256');
+    const sink: Writable = gzip ? createGzip() : out;
+    if (gzip) {
+      sink.on('data', (chunk: Buffer) => hash.update(chunk));
+      sink.pipe(out);
+    }
+    const tmp = `${path}.slice`;
+    let rows = 0;
+    try {
+      for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
+        const params: Param[] = [];
+        const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
+        rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
+        for await (const chunk of createReadStream(tmp)) {
+          if (!gzip) hash.update(chunk as Buffer);
+          if (!sink.write(chunk)) await once(sink, 'drain');
+        }
+      }
+      sink.end();
+      await finished(out);
+      return { rows, sha256: hash.digest('hex') };
+    } catch (err) {
+      out.destroy();
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[]) => Promise<void>, scratch: string): Promise<void> {
+    if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
+    const ids = await catalogIds(q, src);
+    const unsorted = await unsortedCopy(q, src, part, ids, { format: 'xlsx', path: scratch, types });
+    if (unsorted) {
+      try {
+        await q.run(unsorted.sql, unsorted.params);
+        let rest = '';
+        for await (const chunk of createReadStream(scratch, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+          const rows = (rest + chunk).split('\x03\n');
+          rest = rows.pop()!;
+          if (rows.length) await visit(rows);
+        }
+        if (rest) throw new Error('xlsx rows: the file ended inside a row');
+      } finally {
+        await rm(scratch, { force: true });
+      }
+      return;
+    }
+    for (const slice of await slicesOf(q, src, part, ids)) {
+      const params: Param[] = [];
+      const inner = xlsxInner(query(src, 'xlsx', slice, params, ids), types);
+      const result = await q.conn.stream(xlsxRowsSql(inner, types), params.map(toDuckParam));
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        await visit(chunk.getColumnValues(0) as string[]);
+      }
+    }
+  }
 }
 
 const PARQUET_TYPE = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', object: 'JSON' } as const;
@@ -313,7 +435,7 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export function exportRepo(db: Db): ExportRepo {
   return {
-    snapshot: (fn) => db.tx((q) => fn(snapshotOn(q))),
+    snapshot: (fn) => db.tx((q) => fn(snapshotOn(q, db))),
     async parquetFromJsonl(jsonl, columns, out) {
       if (/'/.test(jsonl + out)) throw new Error('export paths never hold quotes');
       const cols = `{${columns.map((c) => `${sqlString(c.name)}: '${PARQUET_TYPE[c.type]}'`).join(', ')}}`;
