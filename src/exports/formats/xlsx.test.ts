@@ -184,3 +184,26 @@ test('property: random strings, numbers, booleans and dates round-trip', async (
     { numRuns: 12 },
   );
 });
+
+test('addRowLines (rows as bytes) writes what addRowsXml writes, across sheets and marked cells', async () => {
+  const columns: XlsxColumn[] = [{ name: 'text', type: 'string' }, { name: 'n', type: 'number' }];
+  const rows = Array.from({ length: 23 }, (_, i) => i % 5 === 2
+    ? `<row>\x01${i % 2 ? '=marked _x0041_ ' : 'long '}${'é'.repeat(i * 3)}\x02<c><v>${i}</v></c></row>` // left to the writer
+    : `<row><c t="inlineStr"><is><t>row ${i} ✓</t></is></c><c><v>${i}</v></c></row>`);
+  const a = tmpFile();
+  const wa = new XlsxWriter(a, { columns, maxRowsPerSheet: 4 });
+  await wa.addRowsXml(rows);
+  const ra = await wa.finish();
+  const b = tmpFile();
+  const wb = new XlsxWriter(b, { columns, maxRowsPerSheet: 4 });
+  // Chunks of 1, 2, 3, … whole rows, each ended by \x03 + LF.
+  for (let i = 0, n = 1; i < rows.length; i += n, n++) await wb.addRowLines(Buffer.from(rows.slice(i, i + n).map((r) => `${r}\x03\n`).join('')));
+  const rb = await wb.finish();
+  assert.deepEqual({ rows: rb.rows, sheets: rb.sheets }, { rows: 23, sheets: 8 });
+  assert.deepEqual({ rows: ra.rows, sheets: ra.sheets }, { rows: rb.rows, sheets: rb.sheets });
+  const sb = readXlsx(b);
+  assert.deepEqual(sb, readXlsx(a));
+  assert.deepEqual(sb[0]!.rows, [['text', 'n'], ['row 0 ✓', 0], ['row 1 ✓', 1], ["long ", 2]].map((r, i) => (i === 3 ? ['long ' + 'é'.repeat(6), 2] : r)));
+  assert.equal(sb[1]!.rows[1]![0], 'row 3 ✓');
+  await assert.rejects(new XlsxWriter(tmpFile(), { columns }).addRowLines(Buffer.from('<row></row>')), /partial row/);
+});

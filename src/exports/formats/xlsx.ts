@@ -46,6 +46,7 @@ export interface XlsxOptions {
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
 const MARKED = /\x01([^\x02]*)\x02/g;
+const ROW_END = Buffer.from('\x03\n');
 const CHUNK_CHARS = 256 * 1024; // rows are batched into strings of about this size before a write
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -133,6 +134,56 @@ export class XlsxWriter {
     }
   }
 
+  /**
+   * addRowsXml for rows as bytes: `buf` holds whole rows, each ended by \x03 + LF (the store writes
+   * them so: \x03 is a character XML forbids, so no row holds it). The bytes go to the sheet as
+   * they are, the separators taken out in place — no text decoding on the way — except rows with a
+   * marked cell, which go through addRowsXml's path. `buf` is changed and handed on: the caller must
+   * not touch it afterwards.
+   */
+  async addRowLines(buf: Buffer): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.closed) throw new Error('XlsxWriter: addRowLines after finish');
+    let pos = 0;
+    // Kept rows are moved down to buf[start, dst): always behind `pos`, never over bytes handed on.
+    let start = 0;
+    let dst = 0;
+    let marked = buf.indexOf(1);
+    const emit = async (next: number) => {
+      const bytes = buf.subarray(start, dst);
+      start = dst = next;
+      if (bytes.length) await this.writeBytes(bytes);
+    };
+    while (pos < buf.length) {
+      const end = buf.indexOf(ROW_END, pos);
+      if (end < 0) throw new Error('XlsxWriter: addRowLines got a partial row');
+      if (this.sheet === null || this.rowInSheet >= this.maxRows) {
+        await emit(pos);
+        this.nextSheet();
+      }
+      this.rowInSheet++;
+      this.rows++;
+      if (marked >= 0 && marked < end) {
+        await emit(end + ROW_END.length);
+        this.buf += buf.toString('utf8', pos, end).replace(MARKED, (_m, text: string) => textCell(text, '') || '<c/>');
+        if (this.buf.length >= CHUNK_CHARS) await this.flush();
+        marked = buf.indexOf(1, end);
+      } else {
+        if (dst !== pos) buf.copy(buf, dst, pos, end);
+        dst += end - pos;
+      }
+      pos = end + ROW_END.length;
+    }
+    await emit(pos);
+  }
+
+  /** Writes bytes to the sheet after the text waiting in `buf`. */
+  private async writeBytes(bytes: Buffer): Promise<void> {
+    if (this.buf) await this.flush();
+    this.buf = '';
+    await this.write(bytes);
+  }
+
   /** Ends the last sheet, writes the package parts and waits until the output has everything. */
   async finish(): Promise<XlsxResult> {
     if (this.error) throw this.error;
@@ -197,6 +248,10 @@ export class XlsxWriter {
   private flush(): Promise<void> {
     const chunk = this.buf;
     this.buf = '';
+    return this.write(chunk);
+  }
+
+  private write(chunk: string | Buffer): Promise<void> {
     const sheet = this.sheet!;
     if (sheet.write(chunk)) return RESOLVED;
     return new Promise<void>((resolve, reject) => {

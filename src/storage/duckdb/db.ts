@@ -102,18 +102,22 @@ export class Db implements Querier {
    * (unpinned) until its memory limit is reached, so a long read leaves the process at the limit;
    * lowering the limit makes the buffer pool evict down to it, and the configured limit comes back
    * at once. Pinned memory (a running query's) stays: when other work holds more than `floor`,
-   * DuckDB refuses the lower limit and the cache is left as it is. Exports call it after each part,
-   * so their memory does not grow with their size. Calls take turns (each restores the limit).
+   * DuckDB refuses the lower limit and the cache is left as it is. Exports call it during and after
+   * each part, so their memory does not grow with their size. Calls take turns (each restores the
+   * limit). `q`: a connection of the caller's (a pool connection otherwise).
    */
-  releaseCache(q: Querier, floor = '64MB'): Promise<void> {
+  releaseCache(q?: Querier, floor = '64MB'): Promise<void> {
     const run = async () => {
       if (!this.memoryLimit) return;
-      try {
-        await q.run(`SET memory_limit = '${floor}'`);
-      } catch {
-        return; // more than the floor is pinned: nothing changed
-      }
-      await q.run(`SET memory_limit = '${this.memoryLimit}'`);
+      const lower = async (c: Querier) => {
+        try {
+          await c.run(`SET memory_limit = '${floor}'`);
+        } catch {
+          return; // more than the floor is pinned: nothing changed
+        }
+        await c.run(`SET memory_limit = '${this.memoryLimit}'`);
+      };
+      await (q ? lower(q) : this.with(lower));
     };
     const next = this.releasing.then(run, run);
     this.releasing = next.catch(() => {});

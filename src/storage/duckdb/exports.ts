@@ -256,6 +256,7 @@ function orderFrom(node: PlanNode, oneThread: boolean): string | null {
 const xlsxInner = (rows: string, types: readonly XlsxColumnType[]) => `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
 /** One string column written as is, one a line: no quoting, no header. */
 const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4)";
+const ROW_END = Buffer.from('\x03\n');
 
 const COPY_OPTIONS: Record<CopyFormat, string> = {
   csv: "FORMAT CSV, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
@@ -329,33 +330,58 @@ async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids
   return out;
 }
 
+const RELEASE_EVERY_MS = 1000;
+
+/** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
+async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): Promise<void> {
+  let rest: Buffer | null = null;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    const last = buf.lastIndexOf(ROW_END); // whole rows now, the rest with the next chunk
+    const cut = last < 0 ? 0 : last + ROW_END.length;
+    rest = cut < buf.length ? Buffer.from(buf.subarray(cut)) : null;
+    if (cut > 0) await visit(buf.subarray(0, cut));
+  }
+  if (rest) throw new Error('xlsx rows: the file ended inside a row');
+}
+
 function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
-  // Each part ends by handing back the blocks it read (Db.releaseCache): memory stays that of one part.
+  // A part hands back the blocks it reads (Db.releaseCache) every second while it is written and when
+  // it ends: a part of view records reads blocks all over the table (a period's records lie
+  // scattered), ~350 MB of them for a million, which DuckDB would keep up to its memory limit.
   const released = async <T>(work: () => Promise<T>): Promise<T> => {
+    let pending: Promise<void> | null = null;
+    const timer = setInterval(() => {
+      pending ??= db.releaseCache().catch(() => {}).finally(() => (pending = null));
+    }, RELEASE_EVERY_MS);
+    timer.unref();
     try {
       return await work();
     } finally {
+      clearInterval(timer);
+      await pending;
       await db.releaseCache(q);
     }
   };
   return {
-    async parts(src, partRows) {
-      const params: Param[] = [];
-      const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
-      if (!key) {
-        const size = Math.max(1, Math.trunc(partRows));
-        const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
-        const parts: ExportPart[] = [];
-        for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size } });
-        return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0 } }];
-      }
-      const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
-      await db.releaseCache(q); // the count read every filter column of the export
-      return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
-    },
+    parts: (src, partRows) => released(() => partsOf(src, partRows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
     xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
   };
+
+  async function partsOf(src: ExportSource, partRows: number): Promise<ExportPart[]> {
+    const params: Param[] = [];
+    const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
+    if (!key) {
+      const size = Math.max(1, Math.trunc(partRows));
+      const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
+      const parts: ExportPart[] = [];
+      for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size } });
+      return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0 } }];
+    }
+    const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
+    return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
+  }
 
   async function copyPart(src: ExportSource, part: ExportPart, { format, path, gzip }: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }> {
     if (/'/.test(path)) throw new Error('export paths never hold quotes');
@@ -400,22 +426,27 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     }
   }
 
-  async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[]) => Promise<void>, scratch: string): Promise<void> {
+  async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[] | Buffer) => Promise<void>, scratch: string): Promise<void> {
     if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
     const ids = await catalogIds(q, src);
-    const unsorted = await unsortedCopy(q, src, part, ids, { format: 'xlsx', path: scratch, types });
-    if (unsorted) {
+    if (await unsortedCopy(q, src, part, ids, { format: 'xlsx', path: scratch, types })) {
+      // Slice by slice through two files in turn: DuckDB builds the rows of the next slice while
+      // this thread hands the last one's bytes to the writer (whose deflating runs in the thread pool).
+      const files = [`${scratch}.0`, `${scratch}.1`];
+      let handing: Promise<void> = Promise.resolve();
       try {
-        await q.run(unsorted.sql, unsorted.params);
-        let rest = '';
-        for await (const chunk of createReadStream(scratch, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-          const rows = (rest + chunk).split('\x03\n');
-          rest = rows.pop()!;
-          if (rows.length) await visit(rows);
+        for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
+          const file = files[i % 2]!;
+          const copy = await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types });
+          if (!copy) throw new Error('xlsx rows: the plan of a slice does not keep storage order');
+          const written = q.run(copy.sql, copy.params);
+          await Promise.all([written, handing]);
+          handing = handRows(file, visit);
         }
-        if (rest) throw new Error('xlsx rows: the file ended inside a row');
+        await handing;
       } finally {
-        await rm(scratch, { force: true });
+        await handing.catch(() => {});
+        for (const f of files) await rm(f, { force: true });
       }
       return;
     }
