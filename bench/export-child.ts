@@ -16,12 +16,12 @@ interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'ev
 const job = JSON.parse(process.argv[2]!) as Job;
 const mb = (field: string) => Math.round(Number(/(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]) / 1024);
 
-// DuckDB's own COPY … TO of the same rows (all columns) in the export's order — events by seq, view
-// records by rowid: a DuckDB scan without ORDER BY has no reliable order, and the export promises
-// one; XLSX has no engine writer, so its ceiling is the CSV COPY. Both run with the server's DuckDB
-// limits (REELSTAT_DUCKDB_MEMORY_LIMIT, REELSTAT_DUCKDB_THREADS).
+// DuckDB's own COPY … TO of the same rows (all columns) in the export's order, storage order (events
+// by seq, view records by rowid), which DuckDB keeps through a scan and a filter without ORDER BY
+// (preserve_insertion_order); XLSX has no engine writer, so its ceiling is the CSV COPY. Both run
+// with the server's DuckDB limits (REELSTAT_DUCKDB_MEMORY_LIMIT, REELSTAT_DUCKDB_THREADS).
 const COPY: Record<string, string> = { csv: 'FORMAT CSV, HEADER true', jsonl: 'FORMAT JSON', parquet: 'FORMAT PARQUET, COMPRESSION zstd', xlsx: 'FORMAT CSV, HEADER true' };
-const TABLE = { events: ['events', 'ts', ' ORDER BY seq'], views: ['view_records', 'started_at', ' ORDER BY rowid'] } as const;
+const TABLE = { events: ['events', 'ts', ''], views: ['view_records', 'started_at', ''] } as const;
 const limits = loadConfig().duckdb;
 
 let rows = 0;

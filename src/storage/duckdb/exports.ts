@@ -1,15 +1,16 @@
 /**
  * Export reads in DuckDB: the engine itself writes CSV, JSON Lines, JSON and Parquet (COPY … TO),
- * which is what keeps exports near DuckDB's own speed; XLSX reads rows as a stream. Every read of one
+ * which is what keeps exports near DuckDB's own speed, and builds XLSX rows as XML. Every read of one
  * export runs in one transaction, so all its parts come from one snapshot.
  *
- * Raw events and view records are exported in storage order: events in arrival order (`seq`), view
- * records in the order the materializer last wrote them (DuckDB's `rowid`). A part is a range of that
- * key: its bounds come from a top-N of the key column alone, and it is read a slice of that range at a
- * time (zone maps skip the rest), each slice sorted by the key — DuckDB's parallel scans do not keep
- * storage order reliably, and a retried run must write the same bytes. So an export never sorts more
- * than one slice, and its memory grows with neither the export nor the part. Sessions are aggregates
- * and keep their order by first event (one sort), cut by offset.
+ * Raw events are exported in arrival order (`seq`), view records in storage order (`rowid`). A part
+ * is a range of that key (bounds from a histogram of the key, keyRanges). Where DuckDB's plan keeps
+ * storage order, a range is read as stored, without a sort (unsortedCopy); otherwise a slice of it at
+ * a time, each slice sorted by the key — DuckDB's parallel scans do not keep storage order by
+ * themselves, and a retried run must write the same bytes. Either way an export never sorts more
+ * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
+ * export nor the part. Sessions are aggregates and keep their order by first event (one sort a
+ * part), cut by offset.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -262,14 +263,15 @@ const COPY_OPTIONS: Record<CopyFormat, string> = {
   csv: "FORMAT CSV, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
   jsonl: 'FORMAT JSON',
   json: 'FORMAT JSON, ARRAY true',
-  parquet: 'FORMAT PARQUET, COMPRESSION zstd',
+  parquet: 'FORMAT PARQUET, COMPRESSION zstd, ROW_GROUP_SIZE 65536', // half DuckDB's default: the writer holds a row group
 };
 
 /**
- * A part's rows are sorted by the key a slice of at most `slicing.rows` rows at a time: the sort holds
- * one slice, not the part, and text formats append the slices' files in key
- * order, so memory does not grow with the part size either. JSON (one array) and Parquet (one
- * footer) cannot be appended to: they sort the part in one COPY.
+ * Where a range cannot be read as stored (unsortedCopy), a part's rows are sorted by the key a slice
+ * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
+ * append the slices' files in key order, XLSX streams them one after the other. JSON (one array) and
+ * Parquet (one footer) cannot be appended to: they sort the part in one COPY. XLSX rows read as
+ * stored also go slice by slice (two files in turn).
  */
 export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
 const SLICED = new Set<CopyFormat>(['csv', 'jsonl']);
