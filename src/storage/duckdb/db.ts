@@ -95,33 +95,34 @@ export class Db implements Querier {
 
   /** DuckDB's memory limit as configured (or DuckDB's own default), read when the pool opens. */
   private memoryLimit = '';
-  private releasing: Promise<void> = Promise.resolve();
 
   /**
    * Hands back the blocks DuckDB keeps cached after a scan. DuckDB holds every block it read
    * (unpinned) until its memory limit is reached, so a long read leaves the process at the limit;
    * lowering the limit makes the buffer pool evict down to it, and the configured limit comes back
-   * at once. Pinned memory (a running query's) stays: when other work holds more than `floor`,
-   * DuckDB refuses the lower limit and the cache is left as it is. Exports call it during and after
-   * each part, so their memory does not grow with their size. Calls take turns (each restores the
-   * limit). `q`: a connection of the caller's (a pool connection otherwise).
+   * at once. While the limit is low, a query that needs memory would fail, so this runs only when
+   * nothing else uses the database: `q` (the caller's connection, between its statements) is the one
+   * connection in use, and new borrowers — the event writer too — wait for the two statements.
+   * Otherwise it does nothing (the next call tries again). Exports call it after each part, so their
+   * memory does not grow with their size.
    */
-  releaseCache(q?: Querier, floor = '64MB'): Promise<void> {
-    const run = async () => {
-      if (!this.memoryLimit) return;
-      const lower = async (c: Querier) => {
-        try {
-          await c.run(`SET memory_limit = '${floor}'`);
-        } catch {
-          return; // more than the floor is pinned: nothing changed
-        }
-        await c.run(`SET memory_limit = '${this.memoryLimit}'`);
-      };
-      await (q ? lower(q) : this.with(lower));
-    };
-    const next = this.releasing.then(run, run);
-    this.releasing = next.catch(() => {});
-    return next;
+  async releaseCache(q: Querier, floor = '64MB'): Promise<boolean> {
+    if (!this.memoryLimit || this.gate || this.active > 1) return false;
+    let open!: () => void;
+    this.gate = new Promise((r) => (open = r));
+    try {
+      if (this.active > 1) return false;
+      try {
+        await q.run(`SET memory_limit = '${floor}'`);
+      } catch {
+        return false; // more than the floor is pinned: nothing changed
+      }
+      await q.run(`SET memory_limit = '${this.memoryLimit}'`);
+      return true;
+    } finally {
+      this.gate = null;
+      open();
+    }
   }
 
   private async pass(): Promise<void> {

@@ -70,16 +70,21 @@ const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FIL
  * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
  * played records, player loads = impressions). Filters select the records a row sums.
  */
-function sessionsFrom(src: ExportSource, params: Param[]): string {
+function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: number; limit: number }): string {
   const where = whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
-  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs), new Date(src.fromMs));
+  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
+  // A part's sessions are picked first on two narrow columns (a top-N that holds the session id and
+  // its first time, not the whole row: a top-N cannot spill, and wide rows of a million sessions ran
+  // DuckDB out of memory at 1GB); the part's rows are then summed and sorted (a sort can spill).
+  const keys = part ? `\n      AND v.session_id IN ${sessionKeys(src, params, part)}` : '';
+  params.push(new Date(src.fromMs));
   const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
     'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
   return `(SELECT v.session_id,
       min(v.started_at) AS first_event_at,
       max(v.last_event_at) AS last_event_at,
       date_diff('millisecond', min(v.started_at), max(v.last_event_at)) / 1000.0 AS session_duration,
-      list(v.content_id ORDER BY v.started_at, v.view_id) AS content_ids,
+      list_transform(list_sort(list({'s': v.started_at, 'v': v.view_id, 'c': v.content_id})), x -> x.c) AS content_ids,
       count(*) AS content_count,
       count(*) FILTER (WHERE v.played) AS unique_views,
       count(*) FILTER (WHERE v.counted) AS views,
@@ -94,9 +99,19 @@ function sessionsFrom(src: ExportSource, params: Param[]): string {
       ${attrs.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
     FROM ${FROM}
     WHERE ${where}
-      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)
+      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)${keys}
     GROUP BY v.session_id
     HAVING min(v.started_at) >= ?) s`;
+}
+
+/** The session ids of a part of the sessions scope, in export order (first event, session id). */
+function sessionKeys(src: ExportSource, params: Param[], part: { offset: number; limit: number }): string {
+  const where = whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
+  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs), new Date(src.fromMs));
+  return `(SELECT v.session_id FROM ${FROM} WHERE ${where}
+      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)
+    GROUP BY v.session_id HAVING min(v.started_at) >= ?
+    ORDER BY min(v.started_at), v.session_id LIMIT ${Math.trunc(part.limit)} OFFSET ${Math.trunc(part.offset)})`;
 }
 
 const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
@@ -144,8 +159,8 @@ async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<string[] |
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
  * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
  */
-function fromWhere(src: ExportSource, params: Param[], ids?: string[]): { from: string; where: string; key?: string; order?: string } {
-  if (src.scope === 'sessions') return { from: sessionsFrom(src, params), where: 'true', order: 's.first_event_at, s.session_id' };
+function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: { offset: number; limit: number }): { from: string; where: string; key?: string; order?: string } {
+  if (src.scope === 'sessions') return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
   if (src.scope === 'views') {
     return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
   }
@@ -179,8 +194,8 @@ function fromWhere(src: ExportSource, params: Param[], ids?: string[]): { from: 
  * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`).
  */
 function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false): string {
-  const { from, where, key, order } = fromWhere(src, params, ids);
   const r = part.range;
+  const { from, where, key, order } = fromWhere(src, params, ids, 'offset' in r ? r : undefined);
   if ('after' in r) {
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     params.push(r.after, r.through);
@@ -193,7 +208,9 @@ function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart,
       ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
       : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
   }
-  return `SELECT ${selectList(src, format)} FROM ${from} WHERE ${where} ORDER BY ${order ?? key} LIMIT ${Math.trunc(r.limit)} OFFSET ${Math.trunc(r.offset)}`;
+  // Sessions: `from` holds the part's sessions alone (sessionKeys); sorted as summed, then formatted
+  // (formatted text in a sort's payload runs outside DuckDB's memory limit, see above).
+  return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} ORDER BY ${order}) s`;
 }
 
 /**
@@ -216,7 +233,7 @@ function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart,
  * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
  */
 export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
-  to: { format: CopyFormat; path: string; gzip: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[] } | null> {
+  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[] } | null> {
   const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
   if (!table || !('after' in part.range)) return null;
   const params: Param[] = [];
@@ -224,7 +241,7 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
   const sql = to.format === 'xlsx'
     // Each row's XML ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it).
     ? `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(xlsxInner(rows, to.types), to.types)}) t(x)) TO '${to.path}' (${ROW_LINES})`
-    : `COPY (${rows}) TO '${to.path}' (${COPY_OPTIONS[to.format]}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
+    : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
   const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
   const oneThread = Number(settings?.t) === 1;
   const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
@@ -258,6 +275,9 @@ const xlsxInner = (rows: string, types: readonly XlsxColumnType[]) => `SELECT * 
 /** One string column written as is, one a line: no quoting, no header. */
 const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4)";
 const ROW_END = Buffer.from('\x03\n');
+
+/** COPY options of `format`; `noHeader`: a CSV slice after the first. */
+const copyOptions = (format: CopyFormat, noHeader = false) => (noHeader && format === 'csv' ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format]);
 
 const COPY_OPTIONS: Record<CopyFormat, string> = {
   csv: "FORMAT CSV, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
@@ -319,7 +339,16 @@ async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: 
  */
 async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
   const r = part.range;
-  if (!('after' in r) || r.through <= r.after) return [part];
+  if (!('after' in r)) {
+    // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
+    // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of
+    // memory at 1GB. Half a slice of sessions at a time.
+    const n = Math.max(1, Math.trunc(slicing.rows / 2));
+    const out: ExportPart[] = [];
+    for (let o = 0; o < part.rows; o += n) out.push({ rows: Math.min(n, part.rows - o), range: { offset: r.offset + o, limit: Math.min(n, part.rows - o) } });
+    return out.length ? out : [part];
+  }
+  if (r.through <= r.after) return [part];
   const span = r.through - r.after;
   if (part.rows * 2 < span) {
     const params: Param[] = [];
@@ -331,8 +360,6 @@ async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids
   for (let lo = r.after; lo < r.through; lo += slicing.rows) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.rows, r.through) } });
   return out;
 }
-
-const RELEASE_EVERY_MS = 1000;
 
 /** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
 async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): Promise<void> {
@@ -348,20 +375,12 @@ async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): P
 }
 
 function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
-  // A part hands back the blocks it reads (Db.releaseCache) every second while it is written and when
-  // it ends: a part of view records reads blocks all over the table (a period's records lie
-  // scattered), ~350 MB of them for a million, which DuckDB would keep up to its memory limit.
+  // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
+  // its memory limit.
   const released = async <T>(work: () => Promise<T>): Promise<T> => {
-    let pending: Promise<void> | null = null;
-    const timer = setInterval(() => {
-      pending ??= db.releaseCache().catch(() => {}).finally(() => (pending = null));
-    }, RELEASE_EVERY_MS);
-    timer.unref();
     try {
       return await work();
     } finally {
-      clearInterval(timer);
-      await pending;
       await db.releaseCache(q);
     }
   };
@@ -390,14 +409,18 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     const ids = await catalogIds(q, src);
     const r = part.range;
     const unsorted = await unsortedCopy(q, src, part, ids, { format, path, gzip });
-    if (unsorted) return { rows: await q.run(unsorted.sql, unsorted.params) };
-    if (!('after' in r) || !SLICED.has(format)) {
+    // A sparse range (view records of a period lie scattered over the table) read in one statement
+    // keeps every block it reads cached till the end (~350 MB for a million records): text formats
+    // read it in slices, handing the cache back between them.
+    const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
+    if (unsorted && !(sparse && SLICED.has(format))) return { rows: await q.run(unsorted.sql, unsorted.params) };
+    if (!SLICED.has(format)) {
       const params: Param[] = [];
       const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
       return { rows: await q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${COPY_OPTIONS[format]}${compression})`, params) };
     }
-    // Slice by slice into one file: each slice sorted on its own (see `slicing`), appended in key
-    // order, hashed on the way (no second read of the file for its checksum).
+    // Slice by slice into one file: each slice read as stored or sorted on its own (see `slicing`),
+    // appended in key order, hashed on the way (no second read of the file for its checksum).
     const out = createWriteStream(path);
     const hash = createHash('sha256');
     const sink: Writable = gzip ? createGzip() : out;
@@ -410,8 +433,11 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     try {
       for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
         const params: Param[] = [];
-        const header = format === 'csv' && i > 0 ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format];
-        rows += await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${header})`, params);
+        const stored = unsorted && (await unsortedCopy(q, src, slice, ids, { format, path: tmp, gzip: false, noHeader: i > 0 }));
+        rows += stored
+          ? await q.run(stored.sql, stored.params)
+          : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${copyOptions(format, i > 0)})`, params);
+        await db.releaseCache(q); // between statements: the blocks the slice read
         for await (const chunk of createReadStream(tmp)) {
           if (!gzip) hash.update(chunk as Buffer);
           if (!sink.write(chunk)) await once(sink, 'drain');
@@ -444,6 +470,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
           const written = q.run(copy.sql, copy.params);
           await Promise.all([written, handing]);
           handing = handRows(file, visit);
+          await db.releaseCache(q); // between statements: the blocks the slice read
         }
         await handing;
       } finally {
