@@ -21,7 +21,7 @@ const mb = (field: string) => Math.round(Number(/(\d+) kB/.exec(readFileSync('/p
 // (preserve_insertion_order); XLSX has no engine writer, so its ceiling is the CSV COPY. Both run
 // with the server's DuckDB limits (REELSTAT_DUCKDB_MEMORY_LIMIT, REELSTAT_DUCKDB_THREADS).
 const COPY: Record<string, string> = { csv: 'FORMAT CSV, HEADER true', jsonl: 'FORMAT JSON', parquet: 'FORMAT PARQUET, COMPRESSION zstd', xlsx: 'FORMAT CSV, HEADER true' };
-const TABLE = { events: ['events', 'ts', ''], views: ['view_records', 'started_at', ''] } as const;
+const TABLE = { events: ['events', 'ts'], views: ['view_records', 'started_at'] } as const;
 const limits = loadConfig().duckdb;
 
 let rows = 0;
@@ -29,10 +29,10 @@ let seconds = 0;
 const base = mb('VmRSS');
 if (job.mode === 'copy') {
   const db = await Db.open(job.dbPath, 4, limits);
-  const [table, col, order] = TABLE[job.scope];
+  const [table, col] = TABLE[job.scope];
   const path = join(job.out, `ceiling.${job.format}`);
   const t0 = performance.now();
-  rows = await db.run(`COPY (SELECT * FROM ${table} WHERE account_id = ? AND ${col} < ?${order}) TO '${path}' (${COPY[job.format]})`, [job.accountId, new Date(job.toMs)]);
+  rows = await db.run(`COPY (SELECT * FROM ${table} WHERE account_id = ? AND ${col} < ?) TO '${path}' (${COPY[job.format]})`, [job.accountId, new Date(job.toMs)]);
   seconds = (performance.now() - t0) / 1000;
   rmSync(path, { force: true });
   db.close();

@@ -16,7 +16,7 @@ import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { slicing, unsortedCopy } from '../src/storage/duckdb/exports.ts';
+import { slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
 const EVENTS = 600_000;

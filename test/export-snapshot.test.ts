@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, it } from 'node:test';
-import { slicing } from '../src/storage/duckdb/exports.ts';
+import { slicing } from '../src/storage/duckdb/exportranges.ts';
 import { collect, runExport, startTestServer, type TestServer } from './helpers/server.ts';
 import { download, parseCsv } from './helpers/files.ts';
 

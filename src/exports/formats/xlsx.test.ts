@@ -203,7 +203,7 @@ test('addRowLines (rows as bytes) writes what addRowsXml writes, across sheets a
   assert.deepEqual({ rows: ra.rows, sheets: ra.sheets }, { rows: rb.rows, sheets: rb.sheets });
   const sb = readXlsx(b);
   assert.deepEqual(sb, readXlsx(a));
-  assert.deepEqual(sb[0]!.rows, [['text', 'n'], ['row 0 ✓', 0], ['row 1 ✓', 1], ["long ", 2]].map((r, i) => (i === 3 ? ['long ' + 'é'.repeat(6), 2] : r)));
+  assert.deepEqual(sb[0]!.rows, [['text', 'n'], ['row 0 ✓', 0], ['row 1 ✓', 1], ['long ' + 'é'.repeat(6), 2]]);
   assert.equal(sb[1]!.rows[1]![0], 'row 3 ✓');
   await assert.rejects(new XlsxWriter(tmpFile(), { columns }).addRowLines(Buffer.from('<row></row>')), /partial row/);
 });

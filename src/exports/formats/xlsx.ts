@@ -180,7 +180,6 @@ export class XlsxWriter {
   /** Writes bytes to the sheet after the text waiting in `buf`. */
   private async writeBytes(bytes: Buffer): Promise<void> {
     if (this.buf) await this.flush();
-    this.buf = '';
     await this.write(bytes);
   }
 

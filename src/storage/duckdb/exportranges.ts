@@ -1,0 +1,147 @@
+/**
+ * Which rows of an export a part or slice reads, and whether a range can be read as stored: part and
+ * slice bounds (keyRanges, slicesOf) and the order check of a COPY (unsortedCopy). Used by
+ * src/storage/duckdb/exports.ts.
+ */
+import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
+import type { CopyFormat, ExportPart, ExportSource } from '../types.ts';
+import type { ConnQuerier, Param } from './db.ts';
+import { copyOptions, fromWhere, query } from './exportsql.ts';
+import { xlsxRowsSql } from './xlsxsql.ts';
+
+/**
+ * Storage order without a sort. Raw events are stored in arrival order: the one event writer appends
+ * them in `seq` order, nothing updates them, and deletes and compaction (an insertion-order-keeping
+ * copy) leave the rest in place. View records are read in `rowid` order, which is storage order.
+ * DuckDB keeps insertion order through a scan, filters and projections (`preserve_insertion_order`,
+ * on by default), so a key range needs no sort — when the plan says so:
+ * - the COPY must keep order: with several threads DuckDB plans an order-keeping COPY as
+ *   BATCH_COPY_TO_FILE (COPY_TO_FILE means it writes as threads finish); with one thread
+ *   (REELSTAT_DUCKDB_THREADS=1, the default) the pipeline runs on that thread in scan order;
+ * - under it only projections and filters down to the scan of the scope's table, or, with one
+ *   thread, a LEFT or INNER hash join whose probe side (first child) leads to that scan: a probe
+ *   emits its rows in the order they come (view records join the catalog this way). A join whose
+ *   sides the optimizer swapped, a semi-join from a filter, an IN list DuckDB rewrote into a join, a
+ *   join with several threads: the range takes the sorted slices instead.
+ * A streamed result is collected in parallel and does not keep the order: XLSX rows go through a
+ * COPY too.
+ *
+ * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
+ */
+export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
+  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[] } | null> {
+  const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
+  if (!table || !('after' in part.range)) return null;
+  const params: Param[] = [];
+  const rows = query(src, to.format, part, params, ids, true);
+  const sql = to.format === 'xlsx'
+    // Each row's XML ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it).
+    ? `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(xlsxInner(rows, to.types), to.types)}) t(x)) TO '${to.path}' (${ROW_LINES})`
+    : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
+  const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
+  const oneThread = Number(settings?.t) === 1;
+  const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
+  const root = plan.length === 1 ? plan[0]! : undefined;
+  const copyKeeps = root?.name === 'BATCH_COPY_TO_FILE' || (root?.name === 'COPY_TO_FILE' && oneThread && settings?.p === true);
+  return copyKeeps && root!.children?.length === 1 && orderFrom(root!.children[0]!, oneThread) === `.${table}` ? { sql, params } : null;
+}
+
+interface PlanNode { name?: string; children?: PlanNode[]; extra_info?: Record<string, unknown> }
+
+/** The table whose scan order `node` keeps (as `.name`), or null. */
+function orderFrom(node: PlanNode, oneThread: boolean): string | null {
+  const kids = node.children ?? [];
+  switch (node.name) {
+    case 'PROJECTION':
+    case 'FILTER':
+      return kids.length === 1 ? orderFrom(kids[0]!, oneThread) : null;
+    case 'SEQ_SCAN': {
+      const t = String(node.extra_info?.Table ?? '');
+      return t.includes('.') ? t.slice(t.lastIndexOf('.')) : null;
+    }
+    case 'HASH_JOIN':
+      return oneThread && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, oneThread) : null;
+    default:
+      return null;
+  }
+}
+
+/** `rows` with its columns named c0, c1, … as xlsxRowsSql reads them. */
+export const xlsxInner = (rows: string, types: readonly XlsxColumnType[]) => `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
+/** One string column written as is, one a line: no quoting, no header. */
+const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4)";
+
+/**
+ * Where a range cannot be read as stored (unsortedCopy), a part's rows are sorted by the key a slice
+ * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
+ * append the slices' files in key order, XLSX streams them one after the other. JSON (one array) and
+ * Parquet (one footer) cannot be appended to: they sort the part in one COPY. XLSX rows read as
+ * stored also go slice by slice (two files in turn).
+ */
+export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
+
+/** Keys a histogram bucket spans (keyRanges). */
+const BUCKET = 65_536;
+
+/**
+ * Consecutive key ranges of `size` rows (the last one of what is left) after `after` and up to
+ * `through`. One scan counts the rows in buckets of BUCKET keys; a bound that falls inside a bucket
+ * is the highest of a top-N of that bucket's keys alone (at most BUCKET, read through the key's
+ * zone maps). A top-N of a whole part (a million keys) held ~100 MB; this holds a bucket's.
+ */
+export async function keyRanges(q: ConnQuerier, s: { from: string; where: string; key: string; params: Param[] }, after: number, through: number | null, size: number): Promise<ExportPart[]> {
+  const n = Math.max(1, Math.trunc(size));
+  const upTo = through === null ? '' : ` AND ${s.key} <= ${Math.trunc(through)}`;
+  const buckets = await q.all<{ b: number; n: number; hi: number }>(
+    `SELECT ${s.key} // ${BUCKET} AS b, count(*) AS n, max(${s.key}) AS hi FROM ${s.from} WHERE ${s.where} AND ${s.key} > ?${upTo} GROUP BY 1 ORDER BY 1`, [...s.params, after]);
+  const out: ExportPart[] = [];
+  let start = after; // the open part's bound (exclusive)
+  let open = 0; // rows in the open part
+  for (const { b, n: count, hi } of buckets) {
+    let left = Number(count);
+    while (open + left >= n) {
+      const need = n - open;
+      const bound = need === left ? Number(hi) : Number((await q.one<{ hi: number }>(
+        `SELECT max(k) AS hi FROM (SELECT ${s.key} AS k FROM ${s.from} WHERE ${s.where} AND ${s.key} > ? AND ${s.key} < ? ORDER BY k LIMIT ${need})`,
+        [...s.params, Math.max(start, Number(b) * BUCKET - 1), (Number(b) + 1) * BUCKET]))!.hi);
+      out.push({ rows: n, range: { after: start, through: bound } });
+      start = bound;
+      left -= need;
+      open = 0;
+    }
+    open += left;
+  }
+  if (open > 0) out.push({ rows: open, range: { after: start, through: Number(buckets.at(-1)!.hi) } });
+  return out;
+}
+
+/**
+ * The slices of a key-range part. Dense keys (events: `seq` runs on with few gaps) are cut by
+ * arithmetic, no query: keys are unique integers, so a span of `slicing.rows` keys holds at most
+ * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids) get
+ * their bounds from a top-N of the key column inside the part, so a slice is still full.
+ */
+export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
+  const r = part.range;
+  if (!('after' in r)) {
+    // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
+    // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of
+    // memory at 1GB. Half a slice of sessions at a time.
+    const n = Math.max(1, Math.trunc(slicing.rows / 2));
+    const out: ExportPart[] = [];
+    for (let o = 0; o < part.rows; o += n) out.push({ rows: Math.min(n, part.rows - o), range: { offset: r.offset + o, limit: Math.min(n, part.rows - o) } });
+    return out.length ? out : [part];
+  }
+  if (r.through <= r.after) return [part];
+  const span = r.through - r.after;
+  if (part.rows * 2 < span) {
+    const params: Param[] = [];
+    const { from, where, key } = fromWhere(src, params, ids);
+    const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
+    return slices.length ? slices : [part];
+  }
+  const out: ExportPart[] = [];
+  for (let lo = r.after; lo < r.through; lo += slicing.rows) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.rows, r.through) } });
+  return out;
+}
+

@@ -1,0 +1,213 @@
+/**
+ * The SQL of export reads (src/storage/duckdb/exports.ts): the columns of each scope, the sessions
+ * aggregate, the FROM/WHERE of an export and the query of one part or slice.
+ */
+import { EVENT_CATEGORIES } from '../../events/types.ts';
+import type { CopyFormat, ExportPart, ExportSource } from '../types.ts';
+import type { ConnQuerier, Param } from './db.ts';
+import { neutralizeSql } from './neutralize.ts';
+import { attributedSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
+
+const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+const EVENT_COLS: Record<string, string> = {
+  id: 'e.id', event: 'e.event', timestamp: 'e.ts', receivedAt: 'e.received_at', contentId: 'e.content_id', sessionId: 'e.session_id',
+  userId: 'e.user_id', email: 'e.email', viewerAccountId: 'e.viewer_account_id', viewerName: 'e.viewer_name', deviceType: 'e.device_type',
+  currentTime: 'e.playhead', url: 'e.url', referrer: 'e.referrer', domain: 'e.domain', title: 'e.title', duration: 'e.duration', data: 'e.data',
+  ip: 'e.ip', userAgent: 'e.user_agent', country: 'e.country', region: 'e.region', city: 'e.city', lat: 'e.lat', lon: 'e.lon', org: 'e.org',
+  browser: 'e.browser', os: 'e.os', platform: 'e.platform', isBot: 'e.is_bot',
+};
+
+const VIEW_COLS: Record<string, string> = {
+  viewId: 'v.view_id', contentId: 'v.content_id', sessionId: 'v.session_id', viewer: 'v.viewer', startedAt: 'v.started_at', loads: 'v.loads',
+  played: 'v.played', counted: 'v.counted', unique: 'v.is_unique', completed: 'v.completed', hm: 'v.hm', uniqueSeconds: 'v.unique_seconds',
+  totalSeconds: 'v.total_seconds', duration: DURATION, percentViewed: `CASE WHEN ${DURATION} IS NULL THEN NULL ELSE least(1.0, v.unique_seconds / ${DURATION}) END`,
+  rebufferCount: 'v.rebuffer_count', rebufferTime: 'v.rebuffer_time', errorCount: 'v.error_count', userId: 'v.user_id', email: 'v.email',
+  viewerAccountId: 'v.viewer_account_id', viewerName: 'v.viewer_name', deviceType: 'v.device_type', url: 'v.url', referrer: 'v.referrer',
+  domain: 'v.domain', ip: 'v.ip', userAgent: 'v.user_agent', country: 'v.country', region: 'v.region', city: 'v.city', lat: 'v.lat', lon: 'v.lon',
+  org: 'v.org', browser: 'v.browser', os: 'v.os', platform: 'v.platform', title: 'coalesce(c.title, v.title)',
+  projectId: 'c.project_id', deviceLabel: DEVICE_LABEL('v.platform'),
+};
+
+/** Sessions scope: columns of the per-session subquery `s` (sessionsFrom). */
+const SESSION_COLS: Record<string, string> = {
+  sessionId: 's.session_id', viewer: 's.viewer', userId: 's.user_id', email: 's.email', viewerAccountId: 's.viewer_account_id',
+  viewerName: 's.viewer_name', firstEventAt: 's.first_event_at', lastEventAt: 's.last_event_at', sessionDuration: 's.session_duration',
+  contentIds: 's.content_ids', contentCount: 's.content_count', uniqueViews: 's.unique_views', views: 's.views', watchTime: 's.watch_time',
+  totalSeconds: 's.total_seconds', playerLoads: 's.player_loads', completions: 's.completions', rebufferCount: 's.rebuffer_count',
+  rebufferTime: 's.rebuffer_time', errorCount: 's.error_count', projectId: 's.project_id', deviceType: 's.device_type',
+  deviceLabel: DEVICE_LABEL('s.platform'), platform: 's.platform', browser: 's.browser', os: 's.os', userAgent: 's.user_agent', ip: 's.ip',
+  country: 's.country', region: 's.region', city: 's.city', lat: 's.lat', lon: 's.lon', org: 's.org', url: 's.url', referrer: 's.referrer',
+  domain: 's.domain',
+};
+const SESSION_NOT_TEXT = new Set(['sessionDuration', 'contentIds', 'contentCount', 'uniqueViews', 'views', 'watchTime', 'totalSeconds', 'playerLoads',
+  'completions', 'rebufferCount', 'rebufferTime', 'errorCount', 'lat', 'lon']);
+
+/** The value of the session's earliest record (by startedAt, then viewId) that has one. */
+const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FILTER (WHERE ${col} IS NOT NULL)`;
+
+/**
+ * One row a session: every view record of each (account, sessionId) whose earliest record started in
+ * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
+ * played records, player loads = impressions). Filters select the records a row sums.
+ */
+function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: number; limit: number }): string {
+  const records = sessionRecords(src, params);
+  // A part's sessions are picked first on two narrow columns (a top-N that holds the session id and
+  // its first time, not the whole row: a top-N cannot spill, and wide rows of a million sessions ran
+  // DuckDB out of memory at 1GB); the part's rows are then summed and sorted (a sort can spill).
+  const keys = part ? `\n      AND v.session_id IN ${sessionKeys(src, params, part)}` : '';
+  params.push(new Date(src.fromMs));
+  const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
+    'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
+  return `(SELECT v.session_id,
+      min(v.started_at) AS first_event_at,
+      max(v.last_event_at) AS last_event_at,
+      date_diff('millisecond', min(v.started_at), max(v.last_event_at)) / 1000.0 AS session_duration,
+      list_transform(list_sort(list({'s': v.started_at, 'v': v.view_id, 'c': v.content_id})), x -> x.c) AS content_ids,
+      count(*) AS content_count,
+      count(*) FILTER (WHERE v.played) AS unique_views,
+      count(*) FILTER (WHERE v.counted) AS views,
+      coalesce(sum(v.unique_seconds) FILTER (WHERE v.played), 0) AS watch_time,
+      coalesce(sum(v.total_seconds), 0) AS total_seconds,
+      coalesce(sum(v.loads), 0) AS player_loads,
+      count(*) FILTER (WHERE v.completed) AS completions,
+      coalesce(sum(v.rebuffer_count), 0) AS rebuffer_count,
+      coalesce(sum(v.rebuffer_time), 0) AS rebuffer_time,
+      coalesce(sum(v.error_count), 0) AS error_count,
+      ${firstOf('c.project_id')} AS project_id,
+      ${attrs.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
+    FROM ${records}${keys}
+    GROUP BY v.session_id
+    HAVING min(v.started_at) >= ?) s`;
+}
+
+/**
+ * The view records (`FROM …`) of the sessions with a record started in [fromMs, toMs), the filters
+ * applied; grouped by session with HAVING min(started_at) >= fromMs, they are the period's sessions.
+ */
+function sessionRecords(src: ExportSource, params: Param[]): string {
+  const where = whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
+  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
+  return `${FROM} WHERE ${where}
+      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)`;
+}
+
+/** The session ids of a part of the sessions scope, in export order (first event, session id). */
+function sessionKeys(src: ExportSource, params: Param[], part: { offset: number; limit: number }): string {
+  const records = sessionRecords(src, params);
+  params.push(new Date(src.fromMs));
+  return `(SELECT v.session_id FROM ${records}
+    GROUP BY v.session_id HAVING min(v.started_at) >= ?
+    ORDER BY min(v.started_at), v.session_id LIMIT ${Math.trunc(part.limit)} OFFSET ${Math.trunc(part.offset)})`;
+}
+
+const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** `xlsx`: typed values for xlsxRowsSql (times stay TIMESTAMP, lists become JSON text, no neutralizing: the cells do it). */
+function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
+  const cols = src.scope === 'events' ? EVENT_COLS : src.scope === 'sessions' ? SESSION_COLS : VIEW_COLS;
+  return src.fields.map(({ name, as }) => {
+    let expr = cols[name];
+    if (!expr) throw new Error(`no column for field ${name} in scope ${src.scope}`);
+    if (TIME_FIELDS.has(name) && format !== 'parquet' && format !== 'xlsx') expr = ISO(expr);
+    if (name === 'data' && (format === 'jsonl' || format === 'json')) expr = `${expr}::JSON`;
+    if (src.scope === 'sessions' && name === 'contentIds' && format !== 'parquet') expr = format === 'jsonl' || format === 'json' ? `to_json(${expr})` : `to_json(${expr})::VARCHAR`;
+    const text = TIME_FIELDS.has(name) ? format !== 'parquet' && format !== 'xlsx'
+      : src.scope === 'sessions' ? !SESSION_NOT_TEXT.has(name)
+      : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
+    // ISO times start with a digit: never a formula, so not tested (strftime would run three times).
+    if (src.neutralize && text && format !== 'xlsx' && !TIME_FIELDS.has(name)) expr = neutralizeSql(expr);
+    return `${expr} AS ${quoteIdent(as)}`;
+  }).join(', ');
+}
+
+/**
+ * Content ids the catalog filters (project, folder) select, read in the export's snapshot, or
+ * undefined when there are none. The events scope filters with this list instead of joining the catalog.
+ */
+export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<string[] | undefined> {
+  const f = src.filters;
+  if (src.scope !== 'events' || (f.projectId === undefined && f.folder === undefined)) return undefined;
+  const w = ['account_id = ?'];
+  const params: Param[] = [src.accountId];
+  if (f.projectId !== undefined) {
+    w.push('project_id = ?');
+    params.push(f.projectId);
+  }
+  if (f.folder !== undefined) {
+    w.push("(folder = ? OR starts_with(folder, ? || '/'))");
+    params.push(f.folder, f.folder);
+  }
+  return (await q.all<{ id: string }>(`SELECT content_id AS id FROM videos WHERE ${w.join(' AND ')}`, params)).map((r) => r.id);
+}
+
+/**
+ * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
+ * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
+ */
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: { offset: number; limit: number }): { from: string; where: string; key?: string; order?: string } {
+  if (src.scope === 'sessions') return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
+  if (src.scope === 'views') {
+    return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
+  }
+  const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
+  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
+  const names = (src.types ?? ['events', 'quality', 'ads']).flatMap((t) => EVENT_CATEGORIES[t]);
+  w.push('list_contains(?::JSON::VARCHAR[], e.event)');
+  params.push(JSON.stringify(names));
+  const f = src.filters;
+  for (const list of [f.contentIds, ids]) {
+    if (!list) continue;
+    w.push('list_contains(?::JSON::VARCHAR[], e.content_id)');
+    params.push(JSON.stringify(list));
+  }
+  for (const [k, col] of [['userId', 'e.user_id'], ['sessionId', 'e.session_id'], ['deviceType', 'e.device_type'], ['country', 'e.country']] as const) {
+    if (typeof f[k] === 'string') {
+      w.push(`${col} = ?`);
+      params.push(f[k]!);
+    }
+  }
+  if (f.deviceLabel !== undefined) {
+    w.push('e.platform = ?');
+    params.push(platformOfLabel(f.deviceLabel));
+  }
+  if (f.attributedTo !== undefined) w.push(attributedSql('e', src.accountId, f.attributedTo, params));
+  return { from: 'events e', where: w.join(' AND '), key: 'e.seq' };
+}
+
+/**
+ * The rows of one part, in key order (key scopes) or sorted and cut by offset (sessions). `inOrder`:
+ * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`).
+ */
+export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false): string {
+  const r = part.range;
+  const { from, where, key, order } = fromWhere(src, params, ids, 'offset' in r ? r : undefined);
+  if ('after' in r) {
+    if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
+    params.push(r.after, r.through);
+    const range = `${from} WHERE ${where} AND ${key} > ? AND ${key} <= ?`;
+    if (inOrder) return `SELECT ${selectList(src, format)} FROM ${range}`;
+    // Events: sort the stored columns, then format: formatted text (ISO times, neutralized copies) in
+    // the sort's payload lived outside DuckDB's memory limit (a 1M-row part held 760 MB at a 256MB
+    // limit; this way 285 MB, same bytes). View records join the catalog, which must come before the sort.
+    return src.scope === 'events'
+      ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
+      : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
+  }
+  // Sessions: `from` holds the part's sessions alone (sessionKeys); sorted as summed, then formatted
+  // (formatted text in a sort's payload runs outside DuckDB's memory limit, see above).
+  return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} ORDER BY ${order}) s`;
+}
+
+/** COPY options of `format`; `noHeader`: a CSV slice after the first. */
+export const copyOptions = (format: CopyFormat, noHeader = false) => (noHeader && format === 'csv' ? COPY_OPTIONS.csv.replace('HEADER true', 'HEADER false') : COPY_OPTIONS[format]);
+
+const COPY_OPTIONS: Record<CopyFormat, string> = {
+  csv: "FORMAT CSV, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\r\\n'",
+  jsonl: 'FORMAT JSON',
+  json: 'FORMAT JSON, ARRAY true',
+  parquet: 'FORMAT PARQUET, COMPRESSION zstd, ROW_GROUP_SIZE 65536', // half DuckDB's default: the writer holds a row group
+};
+
