@@ -11,7 +11,7 @@ import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
-interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'events' | 'views'; format: ExportFormat; accountId: string; toMs: number; partRows: number }
+interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'events' | 'views' | 'sessions'; format: ExportFormat; accountId: string; toMs: number; partRows: number }
 
 const job = JSON.parse(process.argv[2]!) as Job;
 const mb = (field: string) => Math.round(Number(/(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]) / 1024);
@@ -29,6 +29,7 @@ let seconds = 0;
 const base = mb('VmRSS');
 if (job.mode === 'copy') {
   const db = await Db.open(job.dbPath, 4, limits);
+  if (job.scope === 'sessions') throw new Error('no ceiling for sessions (an aggregate)');
   const [table, col] = TABLE[job.scope];
   const path = join(job.out, `ceiling.${job.format}`);
   const t0 = performance.now();

@@ -14,8 +14,11 @@ import { download } from './helpers/files.ts';
 let s: TestServer;
 let clockOffset = 0;
 const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
+// Every event falls on one UTC day, `today`, even when the suite runs just after midnight.
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const base = dayOf(Date.now() - 3_600_000) === dayOf(Date.now() - 3_500_000) ? Date.now() - 3_600_000 : Date.now() - 3_720_000;
+const today = dayOf(base);
+const yesterday = dayOf(base - DAY);
 const HOSTILE = ['=1+1', '+cmd', '-2', '@SUM(A1)', '\tTab', 'quote "inside"', 'comma, here', 'line\r\nbreak', 'emoji 🎬👍', 'plain'];
 const auth = () => ({ authorization: `Bearer ${s.token}`, 'content-type': 'application/json' });
 
@@ -24,10 +27,10 @@ const exportAndWait = (body: Record<string, unknown>) => runExport(s.url, s.toke
 before(async () => {
   s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' }, { now: () => Date.now() + clockOffset });
   const events = HOSTILE.flatMap((h, i) => [
-    { id: `x${i}`, event: 'impression', timestamp: Date.now() - 3_600_000 + i * 1000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, url: `https://e.test/${i}` },
-    { id: `y${i}`, event: 'watchProgress', timestamp: Date.now() - 3_600_000 + i * 1000 + 6000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, data: { from: 0, to: 6, note: h } },
+    { id: `x${i}`, event: 'impression', timestamp: base + i * 1000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, url: `https://e.test/${i}` },
+    { id: `y${i}`, event: 'watchProgress', timestamp: base + i * 1000 + 6000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, data: { from: 0, to: 6, note: h } },
   ]);
-  events.push({ id: 'q1', event: 'rebuffer', timestamp: Date.now() - 60_000, contentId: 'vid', sessionId: 'sq', data: { duration: 2 } } as never);
+  events.push({ id: 'q1', event: 'rebuffer', timestamp: base + 30_000, contentId: 'vid', sessionId: 'sq', data: { duration: 2 } } as never);
   assert.equal((await collect(s.url, events, { 'x-reelstat-key': s.writeKey })).json.accepted, events.length);
 });
 after(() => s.stop());

@@ -101,24 +101,35 @@ export class Db implements Querier {
    * (unpinned) until its memory limit is reached, so a long read leaves the process at the limit;
    * lowering the limit makes the buffer pool evict down to it, and the configured limit comes back
    * at once. While the limit is low, a query that needs memory would fail, so this runs only when
-   * nothing else uses the database: `q` (the caller's connection, between its statements) is the one
-   * connection in use, and new borrowers — the event writer too — wait for the two statements.
-   * Otherwise it does nothing (the next call tries again). Exports call it after each part, so their
-   * memory does not grow with their size.
+   * nothing else uses the database: the caller (an export, between its statements) holds the one
+   * connection in use, and new borrowers — the event writer too — wait for the statements. They run
+   * on an idle connection, outside the caller's transaction: DuckDB refuses a limit below what is
+   * pinned, and a refused statement inside a transaction would abort it. Otherwise it does nothing
+   * (the next call tries again). Exports call it after each part and slice, so their memory does
+   * not grow with their size.
    */
-  async releaseCache(q: Querier, floor = '64MB'): Promise<boolean> {
+  async releaseCache(): Promise<boolean> {
     if (!this.memoryLimit || this.gate || this.active > 1) return false;
     let open!: () => void;
     this.gate = new Promise((r) => (open = r));
     try {
-      if (this.active > 1) return false;
-      try {
-        await q.run(`SET memory_limit = '${floor}'`);
-      } catch {
-        return false; // more than the floor is pinned: nothing changed
+      const c = this.idle[0] ?? this.writer;
+      if (this.active > 1 || !c) return false;
+      // Down to what DuckDB holds besides cached table blocks (indexes stay pinned in memory, for
+      // one), plus a little: blocks kept from the last part are of no use to the next, and a fixed
+      // floor of 64MB left exports ~50 MB higher. If DuckDB refuses, a floor 64MB higher.
+      const kept = Number((await c.runAndReadAll("SELECT coalesce(sum(memory_usage_bytes) FILTER (WHERE tag <> 'BASE_TABLE'), 0) AS b FROM duckdb_memory()")).getRows()[0]?.[0] ?? 0);
+      const mb = Math.ceil(kept / 1e6);
+      for (const floor of [`${mb + 4}MB`, `${mb + 64}MB`]) {
+        try {
+          await c.run(`SET memory_limit = '${floor}'`);
+        } catch {
+          continue; // refused: nothing changed
+        }
+        await c.run(`SET memory_limit = '${this.memoryLimit}'`);
+        return true;
       }
-      await q.run(`SET memory_limit = '${this.memoryLimit}'`);
-      return true;
+      return false;
     } finally {
       this.gate = null;
       open();

@@ -38,12 +38,20 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
     // Each row's XML ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it).
     ? `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(xlsxInner(rows, to.types), to.types)}) t(x)) TO '${to.path}' (${ROW_LINES})`
     : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
+  return (await orderKeptBy(q, sql, params)) === `.${table}` ? { sql, params } : null;
+}
+
+/**
+ * The source whose order a COPY statement writes its rows in (`.table` for a table's storage order,
+ * `read_parquet` for files read in the order listed), or null when its plan does not keep an order.
+ */
+export async function orderKeptBy(q: ConnQuerier, sql: string, params: Param[]): Promise<string | null> {
   const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
   const oneThread = Number(settings?.t) === 1;
   const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
   const root = plan.length === 1 ? plan[0]! : undefined;
   const copyKeeps = root?.name === 'BATCH_COPY_TO_FILE' || (root?.name === 'COPY_TO_FILE' && oneThread && settings?.p === true);
-  return copyKeeps && root!.children?.length === 1 && orderFrom(root!.children[0]!, oneThread) === `.${table}` ? { sql, params } : null;
+  return copyKeeps && root!.children?.length === 1 ? orderFrom(root!.children[0]!, oneThread) : null;
 }
 
 interface PlanNode { name?: string; children?: PlanNode[]; extra_info?: Record<string, unknown> }
@@ -59,6 +67,8 @@ function orderFrom(node: PlanNode, oneThread: boolean): string | null {
       const t = String(node.extra_info?.Table ?? '');
       return t.includes('.') ? t.slice(t.lastIndexOf('.')) : null;
     }
+    case 'READ_PARQUET':
+      return 'read_parquet';
     case 'HASH_JOIN':
       return oneThread && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, oneThread) : null;
     default:
@@ -74,9 +84,10 @@ const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(
 /**
  * Where a range cannot be read as stored (unsortedCopy), a part's rows are sorted by the key a slice
  * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
- * append the slices' files in key order, XLSX streams them one after the other. JSON (one array) and
- * Parquet (one footer) cannot be appended to: they sort the part in one COPY. XLSX rows read as
- * stored also go slice by slice (two files in turn).
+ * append the slices' files in key order (JSON as JSON Lines joined into one array), Parquet writes a
+ * file a slice and reads them back into the part's file, XLSX streams them one after the other.
+ * Sparse ranges and sessions go slice by slice too, and so do XLSX rows read as stored (two files
+ * in turn).
  */
 export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
 

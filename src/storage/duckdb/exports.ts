@@ -19,14 +19,14 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
+import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
-import { keyRanges, slicesOf, unsortedCopy, xlsxInner } from './exportranges.ts';
+import { keyRanges, orderKeptBy, slicesOf, unsortedCopy, xlsxInner } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query } from './exportsql.ts';
 import { xlsxRowsSql } from './xlsxsql.ts';
 
-const SLICED = new Set<CopyFormat>(['csv', 'jsonl']); // formats whose slices' files can be appended
 const ROW_END = Buffer.from('\x03\n');
 
 /** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
@@ -49,7 +49,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     try {
       return await work();
     } finally {
-      await db.releaseCache(q);
+      await db.releaseCache();
     }
   };
   return {
@@ -78,17 +78,30 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     const r = part.range;
     const unsorted = await unsortedCopy(q, src, part, ids, { format, path, gzip });
     // A sparse range (view records of a period lie scattered over the table) read in one statement
-    // keeps every block it reads cached till the end (~350 MB for a million records): text formats
-    // read it in slices, handing the cache back between them.
+    // keeps every block it reads cached till the end (~350 MB for a million records): it is read in
+    // slices, the cache handed back between them, as are ranges that need a sort and sessions.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
-    if (unsorted && !(sparse && SLICED.has(format))) return { rows: await q.run(unsorted.sql, unsorted.params) };
-    if (!SLICED.has(format)) {
-      const params: Param[] = [];
-      const compression = gzip && format !== 'parquet' ? ', COMPRESSION gzip' : '';
-      return { rows: await q.run(`COPY (${query(src, format, part, params, ids)}) TO '${path}' (${copyOptions(format)}${compression})`, params) };
-    }
-    // Slice by slice into one file: each slice read as stored or sorted on its own (see `slicing`),
-    // appended in key order, hashed on the way (no second read of the file for its checksum).
+    if (unsorted && !sparse) return { rows: await q.run(unsorted.sql, unsorted.params) };
+    const slices = await slicesOf(q, src, part, ids);
+    return format === 'parquet' ? parquetInSlices(src, slices, ids, !!unsorted, path) : textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
+  }
+
+  /** Writes one slice to `file`, read as stored where its plan keeps order or else sorted; its rows. */
+  async function writeSlice(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, format: CopyFormat, file: string, first: boolean): Promise<number> {
+    const params: Param[] = [];
+    const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }));
+    const rows = stored
+      ? await q.run(stored.sql, stored.params)
+      : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
+    await db.releaseCache(); // between statements: the blocks the slice read
+    return rows;
+  }
+
+  /**
+   * CSV and JSON Lines slices appended in order to one file, hashed on the way (no second read of the
+   * file for its checksum). JSON slices are written as JSON Lines and joined into DuckDB's array.
+   */
+  async function textInSlices(src: ExportSource, slices: ExportPart[], ids: string[] | undefined, asStored: boolean, format: Exclude<CopyFormat, 'parquet'>, path: string, gzip: boolean): Promise<{ rows: number; sha256: string }> {
     const out = createWriteStream(path);
     const hash = createHash('sha256');
     const sink: Writable = gzip ? createGzip() : out;
@@ -96,21 +109,21 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
       sink.on('data', (chunk: Buffer) => hash.update(chunk));
       sink.pipe(out);
     }
+    const write = async (chunks: Buffer[]) => {
+      for (const chunk of chunks) {
+        if (!gzip) hash.update(chunk);
+        if (!sink.write(chunk)) await once(sink, 'drain');
+      }
+    };
+    const array = format === 'json' ? new JsonArrayFromLines() : null;
     const tmp = `${path}.slice`;
     let rows = 0;
     try {
-      for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
-        const params: Param[] = [];
-        const stored = unsorted && (await unsortedCopy(q, src, slice, ids, { format, path: tmp, gzip: false, noHeader: i > 0 }));
-        rows += stored
-          ? await q.run(stored.sql, stored.params)
-          : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${tmp}' (${copyOptions(format, i > 0)})`, params);
-        await db.releaseCache(q); // between statements: the blocks the slice read
-        for await (const chunk of createReadStream(tmp)) {
-          if (!gzip) hash.update(chunk as Buffer);
-          if (!sink.write(chunk)) await once(sink, 'drain');
-        }
+      for (const [i, slice] of slices.entries()) {
+        rows += await writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, tmp, i === 0);
+        for await (const chunk of createReadStream(tmp)) await write(array ? array.push(chunk as Buffer) : [chunk as Buffer]);
       }
+      if (array) await write(array.end());
       sink.end();
       await finished(out);
       return { rows, sha256: hash.digest('hex') };
@@ -119,6 +132,26 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
       throw err;
     } finally {
       await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * Parquet (one footer) cannot be appended to: each slice is a file of its own, and one COPY reads
+   * them back in the order listed into the part's file — that COPY holds a row group, not the part.
+   */
+  async function parquetInSlices(src: ExportSource, slices: ExportPart[], ids: string[] | undefined, asStored: boolean, path: string): Promise<{ rows: number }> {
+    const files = slices.map((_, i) => `${path}.${String(i).padStart(6, '0')}.slice`);
+    let rows = 0;
+    try {
+      for (const [i, slice] of slices.entries()) rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0);
+      const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
+      const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
+      const inOrder = (await orderKeptBy(q, merge, [])) === 'read_parquet';
+      await q.run(inOrder ? merge : `COPY (SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet(${list}, filename = true, file_row_number = true) ORDER BY filename, file_row_number) TO '${path}' (${copyOptions('parquet')})`);
+      await db.releaseCache();
+      return { rows };
+    } finally {
+      for (const f of files) await rm(f, { force: true });
     }
   }
 
@@ -138,7 +171,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
           const written = q.run(copy.sql, copy.params);
           await Promise.all([written, handing]);
           handing = handRows(file, visit);
-          await db.releaseCache(q); // between statements: the blocks the slice read
+          await db.releaseCache(); // between statements: the blocks the slice read
         }
         await handing;
       } finally {
