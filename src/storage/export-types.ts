@@ -26,7 +26,10 @@ export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
  */
 export interface ExportPart {
   readonly rows: number;
-  readonly range: { readonly after: number; readonly through: number } | { readonly offset: number; readonly limit: number };
+  readonly range:
+    | { readonly after: number; readonly through: number }
+    /** `keys`: where the adapter keeps the sorted keys the offsets count in (its own name). */
+    | { readonly offset: number; readonly limit: number; readonly keys?: string };
 }
 
 /** Reads of one export, all against the same snapshot of the data. */

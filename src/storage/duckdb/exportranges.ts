@@ -140,7 +140,7 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     // memory at 1GB. Half a slice of sessions at a time.
     const n = Math.max(1, Math.trunc(slicing.rows / 2));
     const out: ExportPart[] = [];
-    for (let o = 0; o < part.rows; o += n) out.push({ rows: Math.min(n, part.rows - o), range: { offset: r.offset + o, limit: Math.min(n, part.rows - o) } });
+    for (let o = 0; o < part.rows; o += n) out.push({ rows: Math.min(n, part.rows - o), range: { offset: r.offset + o, limit: Math.min(n, part.rows - o), keys: r.keys } });
     return out.length ? out : [part];
   }
   if (r.through <= r.after) return [part];

@@ -9,8 +9,8 @@
  * a time, each slice sorted by the key — DuckDB's parallel scans do not keep storage order by
  * themselves, and a retried run must write the same bytes. Either way an export never sorts more
  * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
- * export nor the part. Sessions are aggregates and keep their order by first event (one sort a
- * part), cut by offset.
+ * export nor the part. Sessions are aggregates in order of first event: the export numbers the
+ * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -24,7 +24,7 @@ import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import { toDuckParam, type ConnQuerier, type Db, type Param } from './db.ts';
 import { keyRanges, orderKeptBy, slicesOf, unsortedCopy, xlsxInner } from './exportranges.ts';
-import { catalogIds, copyOptions, fromWhere, query } from './exportsql.ts';
+import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
 import { xlsxRowsSql } from './xlsxsql.ts';
 
 const ROW_END = Buffer.from('\x03\n');
@@ -42,7 +42,9 @@ async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): P
   if (rest) throw new Error('xlsx rows: the file ended inside a row');
 }
 
-function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
+let keysTables = 0; // names of the sessions' keys tables (temporary: one connection's own)
+
+function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise<void> } {
   // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
   // its memory limit.
   const released = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -52,7 +54,25 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
       await db.releaseCache();
     }
   };
+  // The sessions scope's numbered keys (sessionKeysTable), made once per source of this export.
+  const keysOf = new Map<string, string>();
+  async function sessionKeys(src: ExportSource): Promise<string> {
+    const id = JSON.stringify(src);
+    let name = keysOf.get(id);
+    if (!name) {
+      name = `export_session_keys_${++keysTables}`;
+      const params: Param[] = [];
+      await q.run(sessionKeysTable(src, params, name), params);
+      keysOf.set(id, name);
+    }
+    return name;
+  }
   return {
+    // The temporary tables go with the transaction's end too; dropped here so that the pooled
+    // connection does not keep them after a COMMIT.
+    close: async () => {
+      for (const name of keysOf.values()) await q.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => {});
+    },
     parts: (src, partRows) => released(() => partsOf(src, partRows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
     xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
@@ -62,11 +82,12 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot {
     const params: Param[] = [];
     const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
     if (!key) {
+      const keys = await sessionKeys(src);
       const size = Math.max(1, Math.trunc(partRows));
-      const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${where}`, params))?.n ?? 0);
+      const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${keys}`))?.n ?? 0);
       const parts: ExportPart[] = [];
-      for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size } });
-      return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0 } }];
+      for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size, keys } });
+      return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];
     }
     const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
     return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
@@ -196,7 +217,14 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export function exportRepo(db: Db): ExportRepo {
   return {
-    snapshot: (fn) => db.tx((q) => fn(snapshotOn(q, db))),
+    snapshot: (fn) => db.tx(async (q) => {
+      const snap = snapshotOn(q, db);
+      try {
+        return await fn(snap);
+      } finally {
+        await snap.close();
+      }
+    }),
     async parquetFromJsonl(jsonl, columns, out) {
       if (/'/.test(jsonl + out)) throw new Error('export paths never hold quotes');
       const cols = `{${columns.map((c) => `${sqlString(c.name)}: '${PARQUET_TYPE[c.type]}'`).join(', ')}}`;

@@ -51,12 +51,12 @@ const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FIL
  * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
  * played records, player loads = impressions). Filters select the records a row sums.
  */
-function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: number; limit: number }): string {
+function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: number; limit: number; keys?: string }): string {
   const records = sessionRecords(src, params);
-  // A part's sessions are picked first on two narrow columns (a top-N that holds the session id and
-  // its first time, not the whole row: a top-N cannot spill, and wide rows of a million sessions ran
-  // DuckDB out of memory at 1GB); the part's rows are then summed and sorted (a sort can spill).
-  const keys = part ? `\n      AND v.session_id IN ${sessionKeys(src, params, part)}` : '';
+  // A part's (or slice's) sessions are picked from the export's numbered keys (sessionKeysTable),
+  // summed, then sorted: wide rows of a million sessions in one hash table ran DuckDB out of memory.
+  if (part && !part.keys) throw new Error('a part of the sessions scope needs its keys table');
+  const keys = part ? `\n      AND v.session_id IN (SELECT session_id FROM ${part.keys} WHERE rn >= ${Math.trunc(part.offset)} AND rn < ${Math.trunc(part.offset + part.limit)})` : '';
   params.push(new Date(src.fromMs));
   const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
     'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
@@ -93,13 +93,18 @@ function sessionRecords(src: ExportSource, params: Param[]): string {
       AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)`;
 }
 
-/** The session ids of a part of the sessions scope, in export order (first event, session id). */
-function sessionKeys(src: ExportSource, params: Param[], part: { offset: number; limit: number }): string {
+/**
+ * Creates temporary table `name`: the period's sessions (session_id) numbered in export order (first
+ * event, session id; rn from 0) — once an export, on two narrow columns; parts and slices are ranges
+ * of rn. A top-N of each slice's keys used to repeat this aggregate every slice.
+ */
+export function sessionKeysTable(src: ExportSource, params: Param[], name: string): string {
   const records = sessionRecords(src, params);
   params.push(new Date(src.fromMs));
-  return `(SELECT v.session_id FROM ${records}
-    GROUP BY v.session_id HAVING min(v.started_at) >= ?
-    ORDER BY min(v.started_at), v.session_id LIMIT ${Math.trunc(part.limit)} OFFSET ${Math.trunc(part.offset)})`;
+  return `CREATE TEMP TABLE ${name} AS
+    SELECT session_id, (row_number() OVER (ORDER BY first_event_at, session_id) - 1)::BIGINT AS rn
+    FROM (SELECT v.session_id, min(v.started_at) AS first_event_at FROM ${records}
+      GROUP BY v.session_id HAVING min(v.started_at) >= ?)`;
 }
 
 const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
@@ -147,7 +152,7 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
  * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: { offset: number; limit: number }): { from: string; where: string; key?: string; order?: string } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: { offset: number; limit: number; keys?: string }): { from: string; where: string; key?: string; order?: string } {
   if (src.scope === 'sessions') return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
   if (src.scope === 'views') {
     return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
@@ -196,7 +201,7 @@ export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: Expo
       ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
       : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
   }
-  // Sessions: `from` holds the part's sessions alone (sessionKeys); sorted as summed, then formatted
+  // Sessions: `from` holds the part's sessions alone (sessionKeysTable); sorted as summed, then formatted
   // (formatted text in a sort's payload runs outside DuckDB's memory limit, see above).
   return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} ORDER BY ${order}) s`;
 }
