@@ -57,7 +57,7 @@ async function parquetRows(path: string): Promise<Array<Record<string, unknown>>
   }
 }
 
-it('the plan check: ranges keep storage order where the plan does, with two threads and with one', async () => {
+it('the plan check: ranges keep storage order where the plan does, with two threads, with one, and with one without caching operators', async () => {
   const db = await Db.open(dbPath, 1, { memoryLimit: '512MB', threads: 2 });
   try {
     const part = { rows: 1, range: { after: -1, through: EVENTS } };
@@ -88,11 +88,15 @@ it('the plan check: ranges keep storage order where the plan does, with two thre
     const seen = await db.with(async (q) => {
       const two = await check(q);
       await q.run('SET threads = 1');
-      return { two, one: await check(q) };
+      const one = await check(q);
+      await q.run('SET enable_caching_operators = false'); // as an export's connection does
+      return { two, one, 'one, no caching': await check(q) };
     });
     assert.deepEqual(seen, {
       two: { events: true, 'events neutralized': true, 'events semi-join': false, views: false, 'views by project': false, 'events, order off': false },
-      one: { events: true, 'events neutralized': true, 'events semi-join': false, views: true, 'views by project': true, 'events, order off': false },
+      // View records join the catalog: a hash join holds back small result chunks unless caching operators are off.
+      one: { events: true, 'events neutralized': true, 'events semi-join': false, views: false, 'views by project': false, 'events, order off': false },
+      'one, no caching': { events: true, 'events neutralized': true, 'events semi-join': false, views: true, 'views by project': true, 'events, order off': false },
     });
   } finally {
     await db.close();
@@ -146,9 +150,11 @@ for (const threads of [2, 1]) {
         assertKeyOrder(await exportIds(format, source('events')), EVENTS);
       });
     }
-    it(`csv: ${VIEWS} view records leave in storage order across parts`, { timeout: 120_000 }, async () => {
-      assertKeyOrder(await exportIds('csv', source('views')), VIEWS);
-    });
+    for (const format of ['csv', 'xlsx'] as const) {
+      it(`${format}: ${VIEWS} view records leave in storage order across parts`, { timeout: 120_000 }, async () => {
+        assertKeyOrder(await exportIds(format, source('views')), VIEWS);
+      });
+    }
     it('a filter with a semi-join (attributedTo) takes the sorted slices and keeps the order', { timeout: 120_000 }, async () => {
       // Events without a user id are attributed through a subquery on view records, so the rows
       // are the user's own events and those of sessions the user has view records in.
@@ -159,7 +165,8 @@ for (const threads of [2, 1]) {
     });
     for (const format of ['json', 'parquet'] as const) {
       it(`${format}: view records leave in storage order, a sparse range (one project's) read in slices`, { timeout: 120_000 }, async () => {
-        slicing.rows = 20_000; // a part of one project's records: several slices
+        slicing.rows = 20_000; // a part of one project's records: several slices,
+        slicing.span = 50_000; // and slices cut again where they span many keys
         try {
           assertKeyOrder(await exportIds(format, source('views')), VIEWS);
           const sparse = await exportIds(format, source('views', { projectId: 'p0' }));
@@ -168,6 +175,7 @@ for (const threads of [2, 1]) {
           assert.deepEqual(sparse, await exportIds('csv', source('views', { projectId: 'p0' })), 'the same records as CSV');
         } finally {
           slicing.rows = 262_144;
+          slicing.span = 1_048_576;
         }
       });
     }

@@ -19,10 +19,14 @@ import { xlsxRowsSql } from './xlsxsql.ts';
  *   BATCH_COPY_TO_FILE (COPY_TO_FILE means it writes as threads finish); with one thread
  *   (REELSTAT_DUCKDB_THREADS=1, the default) the pipeline runs on that thread in scan order;
  * - under it only projections and filters down to the scan of the scope's table, or, with one
- *   thread, a LEFT or INNER hash join whose probe side (first child) leads to that scan: a probe
- *   emits its rows in the order they come (view records join the catalog this way). A join whose
- *   sides the optimizer swapped, a semi-join from a filter, an IN list DuckDB rewrote into a join, a
- *   join with several threads: the range takes the sorted slices instead.
+ *   thread and DuckDB's caching operators off, a LEFT or INNER hash join whose probe side (first
+ *   child) leads to that scan: a probe then emits its rows in the order they come (view records join
+ *   the catalog this way). With caching on (DuckDB's default) a join holds back result chunks under
+ *   64 rows and emits them after bigger ones — a range starting near the end of a vector, or a filter
+ *   matching few rows, wrote the first 348 records of a range last — so an export's connection turns
+ *   it off for its transaction (`enable_caching_operators`, a setting of the connection). A join
+ *   whose sides the optimizer swapped, a semi-join from a filter, an IN list DuckDB rewrote into a
+ *   join, a join with several threads: the range takes the sorted slices instead.
  * A streamed result is collected in parallel and does not keep the order: XLSX rows go through a
  * COPY too.
  *
@@ -35,8 +39,7 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
   const params: Param[] = [];
   const rows = query(src, to.format, part, params, ids, true);
   const sql = to.format === 'xlsx'
-    // Each row's XML ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it).
-    ? `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(xlsxInner(rows, to.types), to.types)}) t(x)) TO '${to.path}' (${ROW_LINES})`
+    ? xlsxRowsCopy(rows, to.types, to.path)
     : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
   return (await orderKeptBy(q, sql, params)) === `.${table}` ? { sql, params } : null;
 }
@@ -46,40 +49,46 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
  * `read_parquet` for files read in the order listed), or null when its plan does not keep an order.
  */
 export async function orderKeptBy(q: ConnQuerier, sql: string, params: Param[]): Promise<string | null> {
-  const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
+  const settings = await q.one<{ t: number; p: boolean; c: boolean }>(
+    "SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p, current_setting('enable_caching_operators') AS c");
   const oneThread = Number(settings?.t) === 1;
   const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
   const root = plan.length === 1 ? plan[0]! : undefined;
   const copyKeeps = root?.name === 'BATCH_COPY_TO_FILE' || (root?.name === 'COPY_TO_FILE' && oneThread && settings?.p === true);
-  return copyKeeps && root!.children?.length === 1 ? orderFrom(root!.children[0]!, oneThread) : null;
+  return copyKeeps && root!.children?.length === 1 ? orderFrom(root!.children[0]!, oneThread && settings?.c === false) : null;
 }
 
 interface PlanNode { name?: string; children?: PlanNode[]; extra_info?: Record<string, unknown> }
 
 /** The table whose scan order `node` keeps (as `.name`), or null. */
-function orderFrom(node: PlanNode, oneThread: boolean): string | null {
+function orderFrom(node: PlanNode, joinsKeepOrder: boolean): string | null {
   const kids = node.children ?? [];
   switch (node.name) {
     case 'PROJECTION':
     case 'FILTER':
-      return kids.length === 1 ? orderFrom(kids[0]!, oneThread) : null;
+      return kids.length === 1 ? orderFrom(kids[0]!, joinsKeepOrder) : null;
     case 'SEQ_SCAN': {
       const t = String(node.extra_info?.Table ?? '');
       return t.includes('.') ? t.slice(t.lastIndexOf('.')) : null;
     }
+    case 'HASH_JOIN':
+      return joinsKeepOrder && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, joinsKeepOrder) : null;
     case 'READ_PARQUET':
       return 'read_parquet';
-    case 'HASH_JOIN':
-      return oneThread && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, oneThread) : null;
     default:
       return null;
   }
 }
 
-/** `rows` with its columns named c0, c1, … as xlsxRowsSql reads them. */
-export const xlsxInner = (rows: string, types: readonly XlsxColumnType[]) => `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
-/** One string column written as is, one a line: no quoting, no header. */
-const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4)";
+/**
+ * The COPY of `rows` (a SELECT of the fields, xlsx typed) to `path` as XLSX `<row>` XML, each row
+ * ended by \x03 + LF: no row holds \x03 (a character XML forbids; xlsxRowsSql strips it). One string
+ * column written as is, one a line: no quoting, no header.
+ */
+export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], path: string): string {
+  const inner = `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
+  return `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(inner, types)}) t(x)) TO '${path}' (FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4))`;
+}
 
 /**
  * Where a range cannot be read as stored (unsortedCopy), a part's rows are sorted by the key a slice
@@ -89,7 +98,7 @@ const ROW_LINES = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(
  * Sparse ranges and sessions go slice by slice too, and so do XLSX rows read as stored (two files
  * in turn).
  */
-export const slicing = { rows: 262_144 }; // tests make slices small to cross many of their bounds
+export const slicing = { rows: 262_144, span: 1_048_576 }; // tests make slices small to cross many of their bounds
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;
@@ -149,7 +158,17 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     const params: Param[] = [];
     const { from, where, key } = fromWhere(src, params, ids);
     const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
-    return slices.length ? slices : [part];
+    // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
+    // the keys they span: a slice spans at most SPAN keys (a slice of a tenth of the rows spanned 2.6M
+    // keys and held ~320 MB, see bench/README.md).
+    const spans = slices.flatMap((sl) => {
+      const { after, through } = sl.range as { after: number; through: number };
+      if (through - after <= slicing.span) return [sl];
+      const out: ExportPart[] = [];
+      for (let lo = after; lo < through; lo += slicing.span) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.span, through) } });
+      return out;
+    });
+    return spans.length ? spans : [part];
   }
   const out: ExportPart[] = [];
   for (let lo = r.after; lo < r.through; lo += slicing.rows) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.rows, r.through) } });
