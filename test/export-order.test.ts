@@ -57,7 +57,7 @@ async function parquetRows(path: string): Promise<Array<Record<string, unknown>>
   }
 }
 
-it('the plan check: ranges keep storage order where the plan does, with two threads, with one, and with one without caching operators', async () => {
+it('the plan check: ranges keep storage order where the plan does, with two threads and with one', async () => {
   const db = await Db.open(dbPath, 1, { memoryLimit: '512MB', threads: 2 });
   try {
     const part = { rows: 1, range: { after: -1, through: EVENTS } };
@@ -89,14 +89,15 @@ it('the plan check: ranges keep storage order where the plan does, with two thre
       const two = await check(q);
       await q.run('SET threads = 1');
       const one = await check(q);
-      await q.run('SET enable_caching_operators = false'); // as an export's connection does
-      return { two, one, 'one, no caching': await check(q) };
+      // A join keeps its probe side's order only with DuckDB's caching operators off: such a COPY says so.
+      const noCaching = async (src: ExportSource) => (await unsortedCopy(q, src, part, undefined, { format: 'csv', path: '/dev/null', gzip: false }))?.noCaching;
+      assert.equal(await noCaching(source('views')), true);
+      assert.equal(await noCaching(source('events')), false);
+      return { two, one };
     });
     assert.deepEqual(seen, {
       two: { events: true, 'events neutralized': true, 'events semi-join': false, views: false, 'views by project': false, 'events, order off': false },
-      // View records join the catalog: a hash join holds back small result chunks unless caching operators are off.
-      one: { events: true, 'events neutralized': true, 'events semi-join': false, views: false, 'views by project': false, 'events, order off': false },
-      'one, no caching': { events: true, 'events neutralized': true, 'events semi-join': false, views: true, 'views by project': true, 'events, order off': false },
+      one: { events: true, 'events neutralized': true, 'events semi-join': false, views: true, 'views by project': true, 'events, order off': false },
     });
   } finally {
     await db.close();

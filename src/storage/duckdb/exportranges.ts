@@ -19,21 +19,23 @@ import { xlsxRowsSql } from './xlsxsql.ts';
  *   BATCH_COPY_TO_FILE (COPY_TO_FILE means it writes as threads finish); with one thread
  *   (REELSTAT_DUCKDB_THREADS=1, the default) the pipeline runs on that thread in scan order;
  * - under it only projections and filters down to the scan of the scope's table, or, with one
- *   thread and DuckDB's caching operators off, a LEFT or INNER hash join whose probe side (first
- *   child) leads to that scan: a probe then emits its rows in the order they come (view records join
- *   the catalog this way). With caching on (DuckDB's default) a join holds back result chunks under
- *   64 rows and emits them after bigger ones — a range starting near the end of a vector, or a filter
- *   matching few rows, wrote the first 348 records of a range last — so an export's connection turns
- *   it off for its transaction (`enable_caching_operators`, a setting of the connection). A join
- *   whose sides the optimizer swapped, a semi-join from a filter, an IN list DuckDB rewrote into a
- *   join, a join with several threads: the range takes the sorted slices instead.
+ *   thread, a LEFT or INNER hash join whose probe side (first child) leads to that scan, run with
+ *   DuckDB's caching operators off: a probe then emits its rows in the order they come (view records
+ *   join the catalog this way). With caching on (DuckDB's default) a join holds back result chunks
+ *   under 64 rows and emits them after bigger ones — a range starting near the end of a vector, or
+ *   a filter matching few rows, wrote the first 348 records of a range last — so such a COPY comes
+ *   back with `noCaching` and runs with `enable_caching_operators` off (runCopy; a setting of the
+ *   connection, off for that statement only: the sessions aggregate, fed tiny chunks by its
+ *   semi-join, took 74 s instead of 43 without caching). A join whose sides the optimizer swapped,
+ *   a semi-join from a filter, an IN list DuckDB rewrote into a join, a join with several threads:
+ *   the range takes the sorted slices instead.
  * A streamed result is collected in parallel and does not keep the order: XLSX rows go through a
  * COPY too.
  *
  * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
  */
 export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
-  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[] } | null> {
+  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<OrderedCopy | null> {
   const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
   if (!table || !('after' in part.range)) return null;
   const params: Param[] = [];
@@ -41,38 +43,58 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
   const sql = to.format === 'xlsx'
     ? xlsxRowsCopy(rows, to.types, to.path)
     : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
-  return (await orderKeptBy(q, sql, params)) === `.${table}` ? { sql, params } : null;
+  const kept = await orderKeptBy(q, sql, params);
+  return kept?.source === `.${table}` ? { sql, params, noCaching: kept.viaJoin } : null;
+}
+
+/** A COPY that writes its rows in storage order; `noCaching`: only when run by runCopy. */
+export interface OrderedCopy { sql: string; params: Param[]; noCaching: boolean }
+
+/** Runs a COPY (caching operators off for it when it needs them off); its rows. */
+export async function runCopy(q: ConnQuerier, copy: { sql: string; params: Param[]; noCaching?: boolean }): Promise<number> {
+  if (!copy.noCaching) return q.run(copy.sql, copy.params);
+  await q.run('SET enable_caching_operators = false');
+  try {
+    return await q.run(copy.sql, copy.params);
+  } finally {
+    await q.run('RESET enable_caching_operators').catch(() => {});
+  }
 }
 
 /**
  * The source whose order a COPY statement writes its rows in (`.table` for a table's storage order,
- * `read_parquet` for files read in the order listed), or null when its plan does not keep an order.
+ * `read_parquet` for files read in the order listed), and whether it keeps it through a join (then
+ * only with caching operators off), or null when its plan does not keep an order.
  */
-export async function orderKeptBy(q: ConnQuerier, sql: string, params: Param[]): Promise<string | null> {
-  const settings = await q.one<{ t: number; p: boolean; c: boolean }>(
-    "SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p, current_setting('enable_caching_operators') AS c");
+export async function orderKeptBy(q: ConnQuerier, sql: string, params: Param[]): Promise<{ source: string; viaJoin: boolean } | null> {
+  const settings = await q.one<{ t: number; p: boolean }>("SELECT current_setting('threads')::BIGINT AS t, current_setting('preserve_insertion_order') AS p");
   const oneThread = Number(settings?.t) === 1;
   const plan = JSON.parse((await q.one<{ explain_value: string }>(`EXPLAIN (FORMAT json) ${sql}`, params))?.explain_value ?? '[]') as PlanNode[];
   const root = plan.length === 1 ? plan[0]! : undefined;
   const copyKeeps = root?.name === 'BATCH_COPY_TO_FILE' || (root?.name === 'COPY_TO_FILE' && oneThread && settings?.p === true);
-  return copyKeeps && root!.children?.length === 1 ? orderFrom(root!.children[0]!, oneThread && settings?.c === false) : null;
+  if (!copyKeeps || root!.children?.length !== 1) return null;
+  const joins = { n: 0 };
+  const source = orderFrom(root!.children[0]!, oneThread, joins);
+  return source ? { source, viaJoin: joins.n > 0 } : null;
 }
 
 interface PlanNode { name?: string; children?: PlanNode[]; extra_info?: Record<string, unknown> }
 
-/** The table whose scan order `node` keeps (as `.name`), or null. */
-function orderFrom(node: PlanNode, joinsKeepOrder: boolean): string | null {
+/** The table whose scan order `node` keeps (as `.name`), or null; `joins` counts the joins passed. */
+function orderFrom(node: PlanNode, oneThread: boolean, joins: { n: number }): string | null {
   const kids = node.children ?? [];
   switch (node.name) {
     case 'PROJECTION':
     case 'FILTER':
-      return kids.length === 1 ? orderFrom(kids[0]!, joinsKeepOrder) : null;
+      return kids.length === 1 ? orderFrom(kids[0]!, oneThread, joins) : null;
     case 'SEQ_SCAN': {
       const t = String(node.extra_info?.Table ?? '');
       return t.includes('.') ? t.slice(t.lastIndexOf('.')) : null;
     }
     case 'HASH_JOIN':
-      return joinsKeepOrder && kids.length === 2 && ['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type'])) ? orderFrom(kids[0]!, joinsKeepOrder) : null;
+      if (!oneThread || kids.length !== 2 || !['LEFT', 'INNER'].includes(String(node.extra_info?.['Join Type']))) return null;
+      joins.n++;
+      return orderFrom(kids[0]!, oneThread, joins);
     case 'READ_PARQUET':
       return 'read_parquet';
     default:

@@ -23,7 +23,7 @@ import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
-import { keyRanges, orderKeptBy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
+import { keyRanges, orderKeptBy, runCopy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
 
 const ROW_END = Buffer.from('\x03\n');
@@ -68,10 +68,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
   return {
     // The temporary tables go with the transaction's end too; dropped here so that the pooled
-    // connection does not keep them after a COMMIT. The connection's caching operators come back.
+    // connection does not keep them after a COMMIT.
     close: async () => {
       for (const name of keysOf.values()) await q.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => {});
-      await q.run('RESET enable_caching_operators').catch(() => {});
     },
     parts: (src, partRows) => released(() => partsOf(src, partRows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
@@ -102,7 +101,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // keeps every block it reads cached till the end (~350 MB for a million records): it is read in
     // slices, the cache handed back between them, as are ranges that need a sort and sessions.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
-    if (unsorted && !sparse) return { rows: await q.run(unsorted.sql, unsorted.params) };
+    if (unsorted && !sparse) return { rows: await runCopy(q, unsorted) };
     const slices = await slicesOf(q, src, part, ids);
     return format === 'parquet' ? parquetInSlices(src, slices, ids, !!unsorted, path) : textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
   }
@@ -112,7 +111,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const params: Param[] = [];
     const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }));
     const rows = stored
-      ? await q.run(stored.sql, stored.params)
+      ? await runCopy(q, stored)
       : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
     await db.releaseCache(); // between statements: the blocks the slice read
     return rows;
@@ -167,7 +166,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       for (const [i, slice] of slices.entries()) rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0);
       const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
-      const inOrder = (await orderKeptBy(q, merge, [])) === 'read_parquet';
+      const inOrder = (await orderKeptBy(q, merge, []))?.source === 'read_parquet';
       await q.run(inOrder ? merge : `COPY (SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet(${list}, filename = true, file_row_number = true) ORDER BY filename, file_row_number) TO '${path}' (${copyOptions('parquet')})`);
       await db.releaseCache();
       return { rows };
@@ -192,7 +191,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
         const params: Param[] = [];
         const copy = (await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types }))
           ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slice, params, ids), types, file), params };
-        const written = q.run(copy.sql, copy.params);
+        const written = runCopy(q, copy);
         await Promise.all([written, handing]);
         handing = handRows(file, visit);
         await db.releaseCache(); // between statements: the blocks the slice read
@@ -211,8 +210,6 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 export function exportRepo(db: Db): ExportRepo {
   return {
     snapshot: (fn) => db.tx(async (q) => {
-      // Joins keep their probe side's order only without caching operators (exportranges.ts).
-      await q.run('SET enable_caching_operators = false');
       const snap = snapshotOn(q, db);
       try {
         return await fn(snap);
