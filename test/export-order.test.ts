@@ -17,6 +17,7 @@ import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
+import { exportRepo } from '../src/storage/duckdb/exports.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
 const EVENTS = 600_000;
@@ -220,5 +221,24 @@ it('sessions: a part summed half a slice of sessions at a time, in first-event o
   } finally {
     slicing.rows = 262_144;
     await store.close();
+  }
+});
+
+it('sessions: the keys table an export numbers its sessions in goes when the export ends, from every pooled connection', { timeout: 60_000 }, async () => {
+  const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
+  try {
+    const src: ExportSource = {
+      scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: {}, neutralize: false,
+      fields: resolveFields('sessions', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })),
+    };
+    const parts = await exportRepo(db).snapshot((snap) => snap.parts(src, 4_000));
+    assert.ok(parts.length > 1 && parts.every((p) => 'keys' in p.range && p.range.keys), 'parts name their keys table');
+    const temporary = async (q: Parameters<Parameters<typeof db.with>[0]>[0]) => Number((await q.one<{ n: number }>('SELECT count(*) AS n FROM duckdb_tables() WHERE temporary'))!.n);
+    // Every pooled connection (each has its own temporary schema), the export's among them.
+    assert.deepEqual(await db.with(async (a) => db.with(async (b) => [await temporary(a), await temporary(b)])), [0, 0]);
+    // The check itself sees a temporary table where there is one.
+    assert.equal(await db.with(async (q) => (await q.run('CREATE TEMP TABLE probe (x INT)'), temporary(q))), 1);
+  } finally {
+    await db.close();
   }
 });
