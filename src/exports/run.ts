@@ -43,7 +43,7 @@ async function xlsxPart(snap: ExportSnapshot, src: ExportSource, path: string, p
   // CPU; at a million rows that is seconds of the export's time (bench/README.md).
   const w = new XlsxWriter(path, { columns, compressionLevel: 1 });
   try {
-    if (part.rows > 0) await snap.xlsxRows(src, part, columns.map((c) => c.type), (rows) => (Buffer.isBuffer(rows) ? w.addRowLines(rows) : w.addRowsXml(rows)), `${path}.rows`);
+    if (part.rows > 0) await snap.xlsxRows(src, part, columns.map((c) => c.type), (rows) => w.addRowLines(rows), `${path}.rows`);
     return (await w.finish()).rows;
   } catch (err) {
     await w.abort(err as Error);

@@ -39,11 +39,11 @@ export interface ExportSnapshot {
   /** The engine writes one part of the source straight to a file; answers the rows written and, when it saw every byte go by, the file's SHA-256. */
   copy(src: ExportSource, part: ExportPart, opts: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }>;
   /**
-   * One part's rows as XLSX `<row>` XML (cells typed by `types`, in field order), a chunk at a time:
-   * strings (XlsxWriter.addRowsXml) or bytes of rows each ended by \x03 + LF (XlsxWriter.addRowLines).
+   * One part's rows as XLSX `<row>` XML (cells typed by `types`, in field order), a chunk of whole
+   * rows at a time, as bytes of rows each ended by \x03 + LF (XlsxWriter.addRowLines).
    * `scratch`: a file path the engine may use on the way (removed after).
    */
-  xlsxRows(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[] | Buffer) => Promise<void>, scratch: string): Promise<void>;
+  xlsxRows(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: Buffer) => Promise<void>, scratch: string): Promise<void>;
 }
 
 export interface ExportRepo {

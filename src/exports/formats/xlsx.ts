@@ -46,7 +46,8 @@ export interface XlsxOptions {
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
 const MARKED = /\x01([^\x02]*)\x02/g;
-const ROW_END = Buffer.from('\x03\n');
+/** What ends each row of the bytes addRowLines takes (\x03, a character XML forbids, then LF). */
+export const ROW_END = Buffer.from('\x03\n');
 const CHUNK_CHARS = 256 * 1024; // rows are batched into strings of about this size before a write
 const RESOLVED: Promise<void> = Promise.resolve();
 

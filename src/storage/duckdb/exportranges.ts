@@ -116,9 +116,8 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * Where a range cannot be read as stored (unsortedCopy), a part's rows are sorted by the key a slice
  * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
  * append the slices' files in key order (JSON as JSON Lines joined into one array), Parquet writes a
- * file a slice and reads them back into the part's file, XLSX streams them one after the other.
- * Sparse ranges and sessions go slice by slice too, and so do XLSX rows read as stored (two files
- * in turn).
+ * file a slice and reads them back into the part's file, XLSX rows go through two files in turn.
+ * Sparse ranges, sessions and all XLSX rows go slice by slice too.
  */
 export const slicing = { rows: 262_144, span: 1_048_576 }; // tests make slices small to cross many of their bounds
 
@@ -181,19 +180,21 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     const { from, where, key } = fromWhere(src, params, ids);
     const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
     // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
-    // the keys they span: a slice spans at most SPAN keys (a slice of a tenth of the rows spanned 2.6M
-    // keys and held ~320 MB, see bench/README.md).
+    // the keys they span: a slice spans at most slicing.span keys (a slice of a tenth of the rows
+    // spanned 2.6M keys and held ~320 MB, see bench/README.md).
     const spans = slices.flatMap((sl) => {
       const { after, through } = sl.range as { after: number; through: number };
-      if (through - after <= slicing.span) return [sl];
-      const out: ExportPart[] = [];
-      for (let lo = after; lo < through; lo += slicing.span) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.span, through) } });
-      return out;
+      return through - after <= slicing.span ? [sl] : cut(after, through, slicing.span);
     });
     return spans.length ? spans : [part];
   }
+  return cut(r.after, r.through, slicing.rows);
+}
+
+/** (after, through] in ranges of at most `step` keys (rows unknown: 0). */
+function cut(after: number, through: number, step: number): ExportPart[] {
   const out: ExportPart[] = [];
-  for (let lo = r.after; lo < r.through; lo += slicing.rows) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + slicing.rows, r.through) } });
+  for (let lo = after; lo < through; lo += step) out.push({ rows: 0, range: { after: lo, through: Math.min(lo + step, through) } });
   return out;
 }
 

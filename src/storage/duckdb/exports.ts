@@ -20,13 +20,11 @@ import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
-import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
+import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
 import { keyRanges, orderKeptBy, runCopy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
-
-const ROW_END = Buffer.from('\x03\n');
 
 /** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
 async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): Promise<void> {
@@ -78,9 +76,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   };
 
   async function partsOf(src: ExportSource, partRows: number): Promise<ExportPart[]> {
-    const params: Param[] = [];
-    const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
-    if (!key) {
+    if (src.scope === 'sessions') {
       const keys = await sessionKeys(src);
       const size = Math.max(1, Math.trunc(partRows));
       const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${keys}`))?.n ?? 0);
@@ -88,6 +84,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size, keys } });
       return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];
     }
+    const params: Param[] = [];
+    const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
+    if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
     return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
   }
@@ -175,7 +174,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     }
   }
 
-  async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: string[] | Buffer) => Promise<void>, scratch: string): Promise<void> {
+  async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: Buffer) => Promise<void>, scratch: string): Promise<void> {
     if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
     const ids = await catalogIds(q, src);
     // Slice by slice through two files in turn: DuckDB builds the rows of the next slice (read as

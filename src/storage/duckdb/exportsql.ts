@@ -6,7 +6,7 @@ import { EVENT_CATEGORIES } from '../../events/types.ts';
 import type { CopyFormat, ExportPart, ExportSource } from '../types.ts';
 import type { ConnQuerier, Param } from './db.ts';
 import { neutralizeSql } from './neutralize.ts';
-import { attributedSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
+import { attributedSql, catalogFilterSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -135,16 +135,8 @@ function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
 export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<string[] | undefined> {
   const f = src.filters;
   if (src.scope !== 'events' || (f.projectId === undefined && f.folder === undefined)) return undefined;
-  const w = ['account_id = ?'];
   const params: Param[] = [src.accountId];
-  if (f.projectId !== undefined) {
-    w.push('project_id = ?');
-    params.push(f.projectId);
-  }
-  if (f.folder !== undefined) {
-    w.push("(folder = ? OR starts_with(folder, ? || '/'))");
-    params.push(f.folder, f.folder);
-  }
+  const w = ['account_id = ?', ...catalogFilterSql(f, '', params)];
   return (await q.all<{ id: string }>(`SELECT content_id AS id FROM videos WHERE ${w.join(' AND ')}`, params)).map((r) => r.id);
 }
 

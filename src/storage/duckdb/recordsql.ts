@@ -65,6 +65,23 @@ export function attributedSql(t: string, accountId: string, userId: string, para
   return `(${t}.user_id = ? OR (${t}.user_id IS NULL AND ${t}.session_id IN ${VIEWER_SESSIONS}))`;
 }
 
+/**
+ * Conditions of the catalog filters (project, folder with its nested folders) on the catalog's
+ * columns, named with `prefix` ('c.' where the catalog is joined as c). Pushes its parameters.
+ */
+export function catalogFilterSql(f: { projectId?: string; folder?: string }, prefix: string, params: Param[]): string[] {
+  const w: string[] = [];
+  if (f.projectId !== undefined) {
+    w.push(`${prefix}project_id = ?`);
+    params.push(f.projectId);
+  }
+  if (f.folder !== undefined) {
+    w.push(`(${prefix}folder = ? OR starts_with(${prefix}folder, ? || '/'))`);
+    params.push(f.folder, f.folder);
+  }
+  return w;
+}
+
 /** WHERE clause of a record set; `timeCol` is what the period applies to. */
 export function whereSql(set: RecordSet, timeCol: string, params: Param[]): string {
   const w = ['v.account_id = ?', `${timeCol} >= ?`, `${timeCol} < ?`];
@@ -74,14 +91,7 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[]): stri
     w.push('v.content_id IN (SELECT unnest(?::JSON::VARCHAR[]))');
     params.push(JSON.stringify(f.contentIds));
   }
-  if (f.projectId !== undefined) {
-    w.push('c.project_id = ?');
-    params.push(f.projectId);
-  }
-  if (f.folder !== undefined) {
-    w.push("(c.folder = ? OR starts_with(c.folder, ? || '/'))");
-    params.push(f.folder, f.folder);
-  }
+  w.push(...catalogFilterSql(f, 'c.', params));
   const cols: Array<[keyof RecordSet['filters'], string]> = [
     ['country', 'v.country'], ['platform', 'v.platform'], ['os', 'v.os'], ['browser', 'v.browser'], ['domain', 'v.domain'],
     ['deviceType', 'v.device_type'], ['userId', 'v.user_id'], ['sessionId', 'v.session_id'],

@@ -10,7 +10,7 @@
  * engine would handle slowly or not at all — holding a character XML forbids, holding `_x` (OOXML's
  * `_xHHHH_` escape needs a look-ahead), or longer than 32,767 bytes — is rare: it comes out as
  * \x01 + the text without forbidden characters + \x02, and the writer finishes that cell in JS
- * (XlsxWriter.addRowsXml), so both paths give the same cell.
+ * (XlsxWriter.addRowLines), so both paths give the same cell.
  */
 import { STYLE_DATE } from '../../exports/formats/xlsx-xml.ts';
 import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
