@@ -6,6 +6,7 @@
 // take the sorted slices and give the same order.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,8 @@ for (const threads of [2, 1]) {
       const r = await writeRun(store, dir, { runId, format, gzip: false, zip: false, partRows: PART, period: { from: '', to: '' }, source: src });
       // Part bounds fall inside key buckets (keyRanges): every part but the last holds exactly PART rows.
       assert.deepEqual(r.files.map((f) => f.rows), Array.from({ length: Math.ceil(r.rows / PART) }, (_, i) => Math.min(PART, r.rows - i * PART)));
+      // Each part's checksum (hashed as DuckDB wrote the part, or as its slices were appended) is the file's.
+      for (const f of r.files) assert.equal(createHash('sha256').update(readFileSync(join(dir, runId, f.name))).digest('hex'), f.sha256, f.name);
       const ids: number[] = [];
       const id = src.scope === 'events' ? 'id' : 'viewId';
       for (const f of readdirSync(join(dir, runId)).filter((n) => n.startsWith('part-')).sort()) {
@@ -157,6 +160,13 @@ for (const threads of [2, 1]) {
         assertKeyOrder(await exportIds(format, source('views')), VIEWS);
       });
     }
+    it('a part whose COPY fails (hashed as written) rejects with DuckDB\'s error: the run fails, to be retried', async () => {
+      const src = source('events');
+      await assert.rejects(store.exports.snapshot(async (snap) => {
+        const [part] = await snap.parts(src, PART);
+        await snap.copy(src, part!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
+      }), /no-such-dir/);
+    });
     it('a filter with a semi-join (attributedTo) takes the sorted slices and keeps the order', { timeout: 120_000 }, async () => {
       // Events without a user id are attributed through a subquery on view records, so the rows
       // are the user's own events and those of sessions the user has view records in.

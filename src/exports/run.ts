@@ -3,8 +3,7 @@
  * into place only when complete (with manifest.json beside the parts), so a crash never leaves a
  * half file visible; a retried run starts again from scratch.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
@@ -12,6 +11,7 @@ import type { ExportFile, ExportPart, ExportSnapshot, ExportSource, Store } from
 import { FIELDS } from './fields.ts';
 import { writeTable, xlsxType, type TableColumn } from './formats/table.ts';
 import { XlsxWriter } from './formats/xlsx.ts';
+import { sha256File } from '../util/sha256.ts';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet' | 'xlsx';
 
@@ -55,11 +55,6 @@ export function runDir(root: string, runId: string): string {
   return join(root, runId);
 }
 
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 async function zipFiles(dir: string, names: string[], out: string): Promise<void> {
   const z = new yazl.ZipFile();
@@ -116,14 +111,14 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
     parts.unshift({ name: x.name, rows: 1 });
   }
   let files: ExportFile[] = [];
-  for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: p.sha256 ?? await sha256(join(tmp, p.name)) });
+  for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: p.sha256 ?? await sha256File(join(tmp, p.name)) });
   const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, rows: total, parts: files };
   await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (plan.zip) {
     const zipName = `export-${plan.runId}.zip`;
     await zipFiles(tmp, [...parts.map((p) => p.name), 'manifest.json'], join(tmp, zipName));
     for (const p of parts) await rm(join(tmp, p.name));
-    files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256(join(tmp, zipName)) }];
+    files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256File(join(tmp, zipName)) }];
   }
   await rm(final, { recursive: true, force: true });
   await rename(tmp, final);

@@ -5,8 +5,7 @@
  * in a ZIP, written under a temporary name and renamed into place. When it is ready, one email with
  * a signed link goes to the address given.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import yazl from 'yazl';
@@ -23,6 +22,7 @@ import type { StatsService } from '../metrics/stats.ts';
 import type { ExportFile, ReportRow, Store } from '../storage/types.ts';
 import { PolledWorker } from '../util/loop.ts';
 import { PRESETS, ReportPeriodError, reportPeriod, type Preset } from './period.ts';
+import { sha256File } from '../util/sha256.ts';
 
 export const REPORT_FORMATS = ['csv', 'xlsx'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -171,7 +171,7 @@ export class ReportService extends PolledWorker {
         zip.outputStream.pipe(createWriteStream(join(tmp, name))).on('close', resolve).on('error', reject);
       });
       await rm(join(tmp, inner));
-      const file: ExportFile = { name, rows: rows.length, size: (await stat(join(tmp, name))).size, sha256: await sha256(join(tmp, name)) };
+      const file: ExportFile = { name, rows: rows.length, size: (await stat(join(tmp, name))).size, sha256: await sha256File(join(tmp, name)) };
       const final = join(this.opts.dir, r.id);
       await rm(final, { recursive: true, force: true });
       await rename(tmp, final);
@@ -257,8 +257,3 @@ export class ReportService extends PolledWorker {
   }
 }
 
-async function sha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}

@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
@@ -25,6 +26,7 @@ import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource }
 import type { ConnQuerier, Db, Param } from './db.ts';
 import { keyRanges, orderKeptBy, runCopy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
+import { sha256File } from '../../util/sha256.ts';
 
 /** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
 async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): Promise<void> {
@@ -37,6 +39,51 @@ async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): P
     if (cut > 0) await visit(buf.subarray(0, cut));
   }
   if (rest) throw new Error('xlsx rows: the file ended inside a row');
+}
+
+/**
+ * Runs `copy`, a COPY that writes `path` front to back, and hashes the file as it grows (from the
+ * page cache, on this thread while DuckDB's runs the COPY): no second read of the part. A file whose
+ * size at the end is not what was hashed (never seen) is hashed again from the start.
+ */
+async function hashWhileWritten(path: string, copy: () => Promise<number>): Promise<{ rows: number; sha256: string }> {
+  await rm(path, { force: true }); // nothing but this COPY's bytes can be read
+  const hash = createHash('sha256');
+  const state: { ended: boolean; rows: number; err?: unknown } = { ended: false, rows: 0 };
+  const done = copy().then((rows) => { state.rows = rows; }, (err: unknown) => { state.err = err ?? new Error('COPY failed'); }).finally(() => { state.ended = true; });
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let pos = 0;
+  let fh: FileHandle | null = null;
+  try {
+    for (;;) {
+      const ended = state.ended; // read before the file: a read of nothing after the end is the end
+      if (state.err) throw state.err;
+      fh ??= await open(path, 'r').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT' && !ended) return null; throw err; });
+      const n = fh ? (await fh.read(buf, 0, buf.length, pos)).bytesRead : 0;
+      if (n > 0) {
+        hash.update(buf.subarray(0, n));
+        pos += n;
+      } else if (ended) break;
+      else await Promise.race([done, sleep(5)]);
+    }
+    const sha256 = (await fh!.stat()).size === pos ? hash.digest('hex') : await sha256File(path);
+    return { rows: state.rows, sha256 };
+  } finally {
+    await done;
+    await fh?.close();
+  }
+}
+
+
+/**
+ * The result of `work` once `alongside` has ended too. Unlike Promise.all, never returns (or throws)
+ * while a statement still runs on the export's connection.
+ */
+async function both<T>(work: Promise<T>, alongside: Promise<void>): Promise<T> {
+  const [w, a] = await Promise.allSettled([work, alongside]);
+  if (w.status === 'rejected') throw w.reason;
+  if (a.status === 'rejected') throw a.reason;
+  return w.value;
 }
 
 let keysTables = 0; // names of the sessions' keys tables (temporary: one connection's own)
@@ -100,7 +147,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // keeps every block it reads cached till the end (~350 MB for a million records): it is read in
     // slices, the cache handed back between them, as are ranges that need a sort and sessions.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
-    if (unsorted && !sparse) return { rows: await runCopy(q, unsorted) };
+    if (unsorted && !sparse) return hashWhileWritten(path, () => runCopy(q, unsorted));
     const slices = await slicesOf(q, src, part, ids);
     return format === 'parquet' ? parquetInSlices(src, slices, ids, !!unsorted, path) : textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
   }
@@ -135,13 +182,20 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       }
     };
     const array = format === 'json' ? new JsonArrayFromLines() : null;
-    const tmp = `${path}.slice`;
+    // Two files in turn: DuckDB writes the next slice while this thread appends the last one.
+    const files = [`${path}.0.slice`, `${path}.1.slice`];
+    const append = async (file: string) => {
+      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await write(array ? array.push(chunk as Buffer) : [chunk as Buffer]);
+    };
+    let appending: Promise<void> = Promise.resolve();
     let rows = 0;
     try {
       for (const [i, slice] of slices.entries()) {
-        rows += await writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, tmp, i === 0);
-        for await (const chunk of createReadStream(tmp)) await write(array ? array.push(chunk as Buffer) : [chunk as Buffer]);
+        const file = files[i % 2]!;
+        rows += await both(writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, file, i === 0), appending);
+        appending = append(file);
       }
+      await appending;
       if (array) await write(array.end());
       sink.end();
       await finished(out);
@@ -150,7 +204,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       out.destroy();
       throw err;
     } finally {
-      await rm(tmp, { force: true });
+      await appending.catch(() => {});
+      for (const f of files) await rm(f, { force: true });
     }
   }
 
@@ -190,8 +245,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
         const params: Param[] = [];
         const copy = (await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types }))
           ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slice, params, ids), types, file), params };
-        const written = runCopy(q, copy);
-        await Promise.all([written, handing]);
+        await both(runCopy(q, copy), handing);
         handing = handRows(file, visit);
         await db.releaseCache(); // between statements: the blocks the slice read
       }
