@@ -234,6 +234,36 @@ it('sessions: a part summed half a slice of sessions at a time, in first-event o
   }
 });
 
+it('sessions: a slice sums every record of its sessions, however far apart they started (each slice reads its sessions\' window)', { timeout: 60_000 }, async () => {
+  // 30 sessions of two records each: the first records a second apart, the second ones all after
+  // every first one, in reverse order. A slice of one session must still find its late record.
+  const base = now - 20 * 86_400_000;
+  const db = await Db.open(dbPath, 1);
+  await db.run(`INSERT INTO view_records
+    SELECT * EXCLUDE (n) REPLACE ('multi' AS account_id, 'mv' || n AS view_id, 'm' || lpad((n % 30)::VARCHAR, 2, '0') AS session_id,
+      make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END) * 1000) AS started_at,
+      make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END + 5000) * 1000) AS last_event_at,
+      true AS counted, true AS played)
+    FROM (SELECT *, row_number() OVER () - 1 AS n FROM view_records WHERE account_id = 'acc' LIMIT 60)`, [base, base]);
+  await db.close();
+  const store = await openDuckDbStore(dbPath, { threads: 1 });
+  slicing.rows = 2; // slices of one session
+  try {
+    const src: ExportSource = {
+      scope: 'sessions', accountId: 'multi', fromMs: base, toMs: base + 60_000, filters: {}, neutralize: false,
+      fields: resolveFields('sessions', [{ fieldName: 'sessionId' }, { fieldName: 'views' }, { fieldName: 'contentCount' }, { fieldName: 'lastEventAt' }]).map((f) => ({ name: f.def.name, as: f.as })),
+    };
+    const r = await writeRun(store, dir, { runId: 'order-sessions-multi', format: 'csv', gzip: false, zip: false, partRows: 7, period: { from: '', to: '' }, source: src });
+    const rows: Array<Record<string, string>> = [];
+    for (const f of r.files) rows.push(...(parse(readFileSync(join(dir, 'order-sessions-multi', f.name), 'utf8'), { columns: true }) as Array<Record<string, string>>));
+    assert.deepEqual(rows.map((x) => [x.sessionId, x.views, x.contentCount, x.lastEventAt]), Array.from({ length: 30 }, (_, i) =>
+      [`m${String(i).padStart(2, '0')}`, '2', '2', new Date(base + 100_000 + (29 - i) * 1000 + 5000).toISOString()]));
+  } finally {
+    slicing.rows = 262_144;
+    await store.close();
+  }
+});
+
 it('sessions: the keys table an export numbers its sessions in goes when the export ends, from every pooled connection', { timeout: 60_000 }, async () => {
   const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
   try {

@@ -28,8 +28,11 @@ export interface ExportPart {
   readonly rows: number;
   readonly range:
     | { readonly after: number; readonly through: number }
-    /** `keys`: where the adapter keeps the sorted keys the offsets count in (its own name). */
-    | { readonly offset: number; readonly limit: number; readonly keys?: string };
+    /**
+     * `keys`: where the adapter keeps the sorted keys the offsets count in (its own name);
+     * `started`: the adapter's bounds, [from, to) epoch ms, of when the rows' records started.
+     */
+    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly started?: readonly [number, number] };
 }
 
 /** Reads of one export, all against the same snapshot of the data. */

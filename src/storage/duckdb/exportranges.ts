@@ -168,9 +168,16 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
     // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of
     // memory at 1GB. Half a slice of sessions at a time.
+    // Each slice reads only records started within its sessions' window (from the keys table).
     const n = Math.max(1, Math.trunc(slicing.rows / 2));
     const out: ExportPart[] = [];
-    for (let o = 0; o < part.rows; o += n) out.push({ rows: Math.min(n, part.rows - o), range: { offset: r.offset + o, limit: Math.min(n, part.rows - o), keys: r.keys } });
+    for (let o = 0; o < part.rows; o += n) {
+      const limit = Math.min(n, part.rows - o);
+      const w = r.keys ? await q.one<{ lo: number | null; hi: number | null }>(
+        `SELECT epoch_ms(min(first_event_at)) AS lo, epoch_ms(max(last_started_at)) AS hi FROM ${r.keys} WHERE rn >= ? AND rn < ?`, [r.offset + o, r.offset + o + limit]) : undefined;
+      const started = w?.lo != null && w.hi != null ? [Number(w.lo), Number(w.hi) + 1] as const : undefined; // epoch_ms() drops microseconds
+      out.push({ rows: limit, range: { offset: r.offset + o, limit, keys: r.keys, started } });
+    }
     return out.length ? out : [part];
   }
   if (r.through <= r.after) return [part];

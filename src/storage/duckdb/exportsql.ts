@@ -51,12 +51,23 @@ const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FIL
  * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
  * played records, player loads = impressions). Filters select the records a row sums.
  */
-function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: number; limit: number; keys?: string }): string {
-  const records = sessionRecords(src, params);
+function sessionsFrom(src: ExportSource, params: Param[], part?: SessionRange): string {
   // A part's (or slice's) sessions are picked from the export's numbered keys (sessionKeysTable),
   // summed, then sorted: wide rows of a million sessions in one hash table ran DuckDB out of memory.
+  // The keys hold the period's sessions alone, so their records need no test of the period; and
+  // those records started within the slice's window (`started`, from the keys), a filter on the scan.
   if (part && !part.keys) throw new Error('a part of the sessions scope needs its keys table');
-  const keys = part ? `\n      AND v.session_id IN (SELECT session_id FROM ${part.keys} WHERE rn >= ${Math.trunc(part.offset)} AND rn < ${Math.trunc(part.offset + part.limit)})` : '';
+  let records: string;
+  if (part) {
+    const where = recordFilters(src, params);
+    let window = '';
+    if (part.started) {
+      window = ' AND v.started_at >= ? AND v.started_at < ?';
+      params.push(new Date(part.started[0]), new Date(part.started[1]));
+    }
+    records = `${FROM} WHERE ${where}${window}
+      AND v.session_id IN (SELECT session_id FROM ${part.keys} WHERE rn >= ${Math.trunc(part.offset)} AND rn < ${Math.trunc(part.offset + part.limit)})`;
+  } else records = sessionRecords(src, params);
   params.push(new Date(src.fromMs));
   const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
     'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
@@ -77,17 +88,21 @@ function sessionsFrom(src: ExportSource, params: Param[], part?: { offset: numbe
       coalesce(sum(v.error_count), 0) AS error_count,
       ${firstOf('c.project_id')} AS project_id,
       ${attrs.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
-    FROM ${records}${keys}
+    FROM ${records}
     GROUP BY v.session_id
     HAVING min(v.started_at) >= ?) s`;
 }
+
+/** The account's view records the filters select, whenever they started. */
+const recordFilters = (src: ExportSource, params: Param[]) =>
+  whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
 
 /**
  * The view records (`FROM …`) of the sessions with a record started in [fromMs, toMs), the filters
  * applied; grouped by session with HAVING min(started_at) >= fromMs, they are the period's sessions.
  */
 function sessionRecords(src: ExportSource, params: Param[]): string {
-  const where = whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params);
+  const where = recordFilters(src, params);
   params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
   return `${FROM} WHERE ${where}
       AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)`;
@@ -95,17 +110,21 @@ function sessionRecords(src: ExportSource, params: Param[]): string {
 
 /**
  * Creates temporary table `name`: the period's sessions (session_id) numbered in export order (first
- * event, session id; rn from 0) — once an export, on two narrow columns; parts and slices are ranges
- * of rn. A top-N of each slice's keys used to repeat this aggregate every slice.
+ * event, session id; rn from 0) with the first and last start of their records — once an export, on
+ * narrow columns; parts and slices are ranges of rn. A top-N of each slice's keys used to repeat this
+ * aggregate every slice.
  */
 export function sessionKeysTable(src: ExportSource, params: Param[], name: string): string {
   const records = sessionRecords(src, params);
   params.push(new Date(src.fromMs));
   return `CREATE TEMP TABLE ${name} AS
-    SELECT session_id, (row_number() OVER (ORDER BY first_event_at, session_id) - 1)::BIGINT AS rn
-    FROM (SELECT v.session_id, min(v.started_at) AS first_event_at FROM ${records}
+    SELECT session_id, first_event_at, last_started_at, (row_number() OVER (ORDER BY first_event_at, session_id) - 1)::BIGINT AS rn
+    FROM (SELECT v.session_id, min(v.started_at) AS first_event_at, max(v.started_at) AS last_started_at FROM ${records}
       GROUP BY v.session_id HAVING min(v.started_at) >= ?)`;
 }
+
+/** A range of the sessions scope: rn in [offset, offset + limit) of table `keys`; `started`: [from, to) epoch ms in which their records started. */
+type SessionRange = { offset: number; limit: number; keys?: string; started?: readonly [number, number] };
 
 const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -144,7 +163,7 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
  * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: { offset: number; limit: number; keys?: string }): { from: string; where: string; key?: string; order?: string } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string } {
   if (src.scope === 'sessions') return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
   if (src.scope === 'views') {
     return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
