@@ -153,9 +153,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
 
   /** Writes one slice to `file`, read as stored where its plan keeps order or else sorted; its rows. */
-  async function writeSlice(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, format: CopyFormat, file: string, first: boolean): Promise<number> {
+  async function writeSlice(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, format: CopyFormat, file: string, first: boolean, seen: { joinFree: boolean }): Promise<number> {
     const params: Param[] = [];
-    const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }));
+    const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }, seen));
     const rows = stored
       ? await runCopy(q, stored)
       : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
@@ -188,11 +188,12 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await write(array ? array.push(chunk as Buffer) : [chunk as Buffer]);
     };
     let appending: Promise<void> = Promise.resolve();
+    const seen = { joinFree: false };
     let rows = 0;
     try {
       for (const [i, slice] of slices.entries()) {
         const file = files[i % 2]!;
-        rows += await both(writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, file, i === 0), appending);
+        rows += await both(writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, file, i === 0, seen), appending);
         appending = append(file);
       }
       await appending;
@@ -217,7 +218,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const files = slices.map((_, i) => `${path}.${String(i).padStart(6, '0')}.slice`);
     let rows = 0;
     try {
-      for (const [i, slice] of slices.entries()) rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0);
+      const seen = { joinFree: false };
+      for (const [i, slice] of slices.entries()) rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0, seen);
       const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
       const inOrder = (await orderKeptBy(q, merge, []))?.source === 'read_parquet';
@@ -238,12 +240,13 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // stored would not keep its order, and sorted slices streamed held ~880 MB for a million view
     // records.
     const files = [`${scratch}.0`, `${scratch}.1`];
+    const seen = { joinFree: false };
     let handing: Promise<void> = Promise.resolve();
     try {
       for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
         const file = files[i % 2]!;
         const params: Param[] = [];
-        const copy = (await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types }))
+        const copy = (await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types }, seen))
           ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slice, params, ids), types, file), params };
         await both(runCopy(q, copy), handing);
         handing = handRows(file, visit);
