@@ -12,6 +12,7 @@
  *   BENCH_REPS=5                repetitions (median) at tiers under 5M rows; 1 above, after no warm-up
  *   BENCH_FORMATS=csv,jsonl,xlsx,parquet
  *   BENCH_SCOPES=events,views
+ *   BENCH_NAME=export            results file: bench/results/<name>-<date>.json
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -124,6 +125,6 @@ export async function run() {
   }
   console.table(results);
   console.table(goals);
-  console.log('saved', saveResult('export', { dataDir, counts, partRows: config.exports.partRows, results, goals }));
+  console.log('saved', saveResult(process.env.BENCH_NAME ?? 'export', { dataDir, counts, partRows: config.exports.partRows, results, goals }));
   return results;
 }
