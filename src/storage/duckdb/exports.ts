@@ -13,9 +13,8 @@
  * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
@@ -27,18 +26,22 @@ import type { ConnQuerier, Db, Param } from './db.ts';
 import { keyRanges, orderKeptBy, runCopy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
+import { tailFile } from '../../util/tail.ts';
 
-/** The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time. */
-async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): Promise<void> {
+/**
+ * The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time, read as it is
+ * written (until `writing` settles).
+ */
+async function tailRows(file: string, writing: Promise<unknown>, visit: (rows: Buffer) => Promise<void>): Promise<void> {
   let rest: Buffer | null = null;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+  const { whole } = await tailFile(file, writing, async (chunk) => {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
     const last = buf.lastIndexOf(ROW_END); // whole rows now, the rest with the next chunk
     const cut = last < 0 ? 0 : last + ROW_END.length;
     rest = cut < buf.length ? Buffer.from(buf.subarray(cut)) : null;
     if (cut > 0) await visit(buf.subarray(0, cut));
-  }
-  if (rest) throw new Error('xlsx rows: the file ended inside a row');
+  }, true);
+  if (rest || !whole) throw new Error('xlsx rows: the file ended inside a row, or changed while it was read');
 }
 
 /**
@@ -49,31 +52,10 @@ async function handRows(file: string, visit: (rows: Buffer) => Promise<void>): P
 async function hashWhileWritten(path: string, copy: () => Promise<number>): Promise<{ rows: number; sha256: string }> {
   await rm(path, { force: true }); // nothing but this COPY's bytes can be read
   const hash = createHash('sha256');
-  const state: { ended: boolean; rows: number; err?: unknown } = { ended: false, rows: 0 };
-  const done = copy().then((rows) => { state.rows = rows; }, (err: unknown) => { state.err = err ?? new Error('COPY failed'); }).finally(() => { state.ended = true; });
-  const buf = Buffer.allocUnsafe(1 << 20);
-  let pos = 0;
-  let fh: FileHandle | null = null;
-  try {
-    for (;;) {
-      const ended = state.ended; // read before the file: a read of nothing after the end is the end
-      if (state.err) throw state.err;
-      fh ??= await open(path, 'r').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT' && !ended) return null; throw err; });
-      const n = fh ? (await fh.read(buf, 0, buf.length, pos)).bytesRead : 0;
-      if (n > 0) {
-        hash.update(buf.subarray(0, n));
-        pos += n;
-      } else if (ended) break;
-      else await Promise.race([done, sleep(5)]);
-    }
-    const sha256 = (await fh!.stat()).size === pos ? hash.digest('hex') : await sha256File(path);
-    return { rows: state.rows, sha256 };
-  } finally {
-    await done;
-    await fh?.close();
-  }
+  const written = copy();
+  const { whole } = await tailFile(path, written, (chunk) => { hash.update(chunk); });
+  return { rows: await written, sha256: whole ? hash.digest('hex') : await sha256File(path) };
 }
-
 
 /**
  * The result of `work` once `alongside` has ended too. Unlike Promise.all, never returns (or throws)
@@ -156,11 +138,35 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   async function writeSlice(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, format: CopyFormat, file: string, first: boolean, seen: { joinFree: boolean }): Promise<number> {
     const params: Param[] = [];
     const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }, seen));
-    const rows = stored
-      ? await runCopy(q, stored)
-      : await q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
-    await db.releaseCache(); // between statements: the blocks the slice read
-    return rows;
+    return stored
+      ? runCopy(q, stored)
+      : q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
+  }
+
+  /**
+   * Slices written one after another by `write` into two files in turn, each read by `take` in
+   * order as it is written: DuckDB writes a slice while this thread takes it (and the last one's
+   * rest), waiting only for the file it writes next to be taken. Answers the rows written.
+   */
+  async function pipeSlices(count: number, files: readonly [string, string], write: (i: number, file: string) => Promise<number>, take: (file: string, written: Promise<number>) => Promise<void>): Promise<number> {
+    let taken: Promise<void> = Promise.resolve();
+    let rows = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        const file = files[i % 2]!;
+        await rm(file, { force: true }); // taken already (the last turn waited for it): only this slice's bytes are read
+        const written = write(i, file);
+        const before = taken;
+        taken = before.then(() => take(file, written));
+        rows += await both(written, before);
+        await db.releaseCache(); // between statements: the blocks the slice read
+      }
+      await taken;
+      return rows;
+    } finally {
+      await taken.catch(() => {});
+      for (const f of files) await rm(f, { force: true });
+    }
   }
 
   /**
@@ -182,21 +188,14 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       }
     };
     const array = format === 'json' ? new JsonArrayFromLines() : null;
-    // Two files in turn: DuckDB writes the next slice while this thread appends the last one.
-    const files = [`${path}.0.slice`, `${path}.1.slice`];
-    const append = async (file: string) => {
-      for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) await write(array ? array.push(chunk as Buffer) : [chunk as Buffer]);
-    };
-    let appending: Promise<void> = Promise.resolve();
     const seen = { joinFree: false };
-    let rows = 0;
     try {
-      for (const [i, slice] of slices.entries()) {
-        const file = files[i % 2]!;
-        rows += await both(writeSlice(src, slice, ids, asStored, array ? 'jsonl' : format, file, i === 0, seen), appending);
-        appending = append(file);
-      }
-      await appending;
+      const rows = await pipeSlices(slices.length, [`${path}.0.slice`, `${path}.1.slice`],
+        (i, file) => writeSlice(src, slices[i]!, ids, asStored, array ? 'jsonl' : format, file, i === 0, seen),
+        async (file, written) => {
+          const { whole } = await tailFile(file, written, (chunk) => write(array ? array.push(chunk) : [chunk]), true);
+          if (!whole) throw new Error(`${file}: changed while it was read`);
+        });
       if (array) await write(array.end());
       sink.end();
       await finished(out);
@@ -204,9 +203,6 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     } catch (err) {
       out.destroy();
       throw err;
-    } finally {
-      await appending.catch(() => {});
-      for (const f of files) await rm(f, { force: true });
     }
   }
 
@@ -219,7 +215,10 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     let rows = 0;
     try {
       const seen = { joinFree: false };
-      for (const [i, slice] of slices.entries()) rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0, seen);
+      for (const [i, slice] of slices.entries()) {
+        rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0, seen);
+        await db.releaseCache(); // between statements: the blocks the slice read
+      }
       const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
       const inOrder = (await orderKeptBy(q, merge, []))?.source === 'read_parquet';
@@ -234,29 +233,19 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   async function xlsxPart(src: ExportSource, part: ExportPart, types: readonly XlsxColumnType[], visit: (rows: Buffer) => Promise<void>, scratch: string): Promise<void> {
     if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
     const ids = await catalogIds(q, src);
-    // Slice by slice through two files in turn: DuckDB builds the rows of the next slice (read as
-    // stored where the plan keeps order, else sorted) while this thread hands the last one's bytes to
-    // the writer (whose deflating runs in the thread pool). A streamed result of a range read as
-    // stored would not keep its order, and sorted slices streamed held ~880 MB for a million view
-    // records.
-    const files = [`${scratch}.0`, `${scratch}.1`];
+    // Slice by slice through two files in turn (pipeSlices): DuckDB builds a slice's rows (read as
+    // stored where the plan keeps order, else sorted) while this thread hands the bytes it has
+    // written so far to the writer (whose deflating runs in the thread pool). A streamed result of a
+    // range read as stored would not keep its order, and sorted slices streamed held ~880 MB for a
+    // million view records.
     const seen = { joinFree: false };
-    let handing: Promise<void> = Promise.resolve();
-    try {
-      for (const [i, slice] of (await slicesOf(q, src, part, ids)).entries()) {
-        const file = files[i % 2]!;
-        const params: Param[] = [];
-        const copy = (await unsortedCopy(q, src, slice, ids, { format: 'xlsx', path: file, types }, seen))
-          ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slice, params, ids), types, file), params };
-        await both(runCopy(q, copy), handing);
-        handing = handRows(file, visit);
-        await db.releaseCache(); // between statements: the blocks the slice read
-      }
-      await handing;
-    } finally {
-      await handing.catch(() => {});
-      for (const f of files) await rm(f, { force: true });
-    }
+    const slices = await slicesOf(q, src, part, ids);
+    await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`], async (i, file) => {
+      const params: Param[] = [];
+      const copy = (await unsortedCopy(q, src, slices[i]!, ids, { format: 'xlsx', path: file, types }, seen))
+        ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slices[i]!, params, ids), types, file), params };
+      return runCopy(q, copy);
+    }, (file, written) => tailRows(file, written, visit));
   }
 }
 

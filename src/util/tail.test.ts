@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tailFile } from './tail.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rs-tail-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes `parts` to `path` one after another with pauses, creating it after a pause; answers the bytes. */
+async function slowWriter(path: string, parts: Buffer[]): Promise<number> {
+  await sleep(20); // the reader starts before the file exists
+  writeFileSync(path, '');
+  for (const p of parts) {
+    appendFileSync(path, p);
+    await sleep(3);
+  }
+  return parts.reduce((n, p) => n + p.length, 0);
+}
+
+describe('tailFile', () => {
+  test('reads every byte in order while the writer appends, including a file that did not exist yet', async () => {
+    const path = join(dir, 'a.bin');
+    // 2.5 MB in uneven pieces: chunks of a megabyte go out before the writer ends, the rest after.
+    const parts = Array.from({ length: 40 }, (_, i) => randomBytes(40_000 + i * 1_500));
+    const all = Buffer.concat(parts);
+    const got: Buffer[] = [];
+    let beforeEnd = 0;
+    let ended = false;
+    const writing = slowWriter(path, parts).finally(() => { ended = true; });
+    const r = await tailFile(path, writing, (chunk) => {
+      got.push(chunk);
+      if (!ended) beforeEnd++;
+    }, true);
+    assert.deepEqual(r, { bytes: all.length, whole: true });
+    assert.ok(Buffer.concat(got).equals(all), 'the same bytes in the same order');
+    assert.ok(beforeEnd >= 1, 'chunks were taken while the file was still being written');
+    assert.ok(got.slice(0, -1).every((c) => c.length === 1 << 20), 'whole megabytes until the end');
+    assert.equal(new Set(got.map((c) => c.buffer)).size, got.length, 'fresh: every chunk its own buffer');
+  });
+
+  test('rejects with the writer\'s error, and waits for the writer first', async () => {
+    const path = join(dir, 'b.bin');
+    let settled = false;
+    const writing = (async () => {
+      await slowWriter(path, [Buffer.from('abc')]);
+      await sleep(20);
+      settled = true;
+      throw new Error('disk on fire');
+    })();
+    await assert.rejects(tailFile(path, writing, () => {}), /disk on fire/);
+    assert.ok(settled);
+  });
+
+  test('a writer that ends without writing the file is an error (the file is missing)', async () => {
+    await assert.rejects(tailFile(join(dir, 'never.bin'), Promise.resolve(0), () => {}), { code: 'ENOENT' });
+  });
+
+  test('an empty file is read as empty', async () => {
+    const path = join(dir, 'c.bin');
+    writeFileSync(path, '');
+    const chunks: Buffer[] = [];
+    assert.deepEqual(await tailFile(path, Promise.resolve(), (c) => { chunks.push(c); }), { bytes: 0, whole: true });
+    assert.equal(chunks.length, 0);
+  });
+});
