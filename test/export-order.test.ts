@@ -160,6 +160,35 @@ for (const threads of [2, 1]) {
         assertKeyOrder(await exportIds(format, source('views')), VIEWS);
       });
     }
+    it('xlsx: slices of a part read as DuckDB writes them, two files in turn, keep the order', { timeout: 120_000 }, async () => {
+      slicing.rows = 40_000; // a part of 250,000 events: seven slices, each several megabytes of rows
+      try {
+        assertKeyOrder(await exportIds('xlsx', source('events')), EVENTS);
+      } finally {
+        slicing.rows = 262_144;
+      }
+    });
+    it('a writer that fails while slices are read as written: the export fails with its error, no rejection left unhandled', { timeout: 60_000 }, async () => {
+      const unhandled: unknown[] = [];
+      const note = (err: unknown) => unhandled.push(err);
+      process.on('unhandledRejection', note);
+      slicing.rows = 40_000;
+      try {
+        const src = source('events');
+        await assert.rejects(store.exports.snapshot(async (snap) => {
+          const [part] = await snap.parts(src, PART);
+          let calls = 0;
+          await snap.xlsxRows(src, part!, ['string', 'string', 'date'], async () => {
+            if (++calls === 3) throw new Error('the writer broke');
+          }, join(dir, `broken-${threads}.rows`));
+        }), /the writer broke/);
+        await new Promise((r) => setTimeout(r, 50)); // a rejection becomes unhandled after a turn
+        assert.deepEqual(unhandled, []);
+      } finally {
+        slicing.rows = 262_144;
+        process.off('unhandledRejection', note);
+      }
+    });
     it('a part whose COPY fails (hashed as written) rejects with DuckDB\'s error: the run fails, to be retried', async () => {
       const src = source('events');
       await assert.rejects(store.exports.snapshot(async (snap) => {
@@ -236,12 +265,13 @@ it('sessions: a part summed half a slice of sessions at a time, in first-event o
 
 it('sessions: a slice sums every record of its sessions, however far apart they started (each slice reads its sessions\' window)', { timeout: 60_000 }, async () => {
   // 30 sessions of two records each: the first records a second apart, the second ones all after
-  // every first one, in reverse order. A slice of one session must still find its late record.
+  // every first one, in reverse order, 999 µs past the millisecond (the window's end is kept in
+  // milliseconds). A slice of one session must still find its late record.
   const base = now - 20 * 86_400_000;
   const db = await Db.open(dbPath, 1);
   await db.run(`INSERT INTO view_records
     SELECT * EXCLUDE (n) REPLACE ('multi' AS account_id, 'mv' || n AS view_id, 'm' || lpad((n % 30)::VARCHAR, 2, '0') AS session_id,
-      make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END) * 1000) AS started_at,
+      make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END) * 1000 + CASE WHEN n < 30 THEN 0 ELSE 999 END) AS started_at,
       make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END + 5000) * 1000) AS last_event_at,
       true AS counted, true AS played)
     FROM (SELECT *, row_number() OVER () - 1 AS n FROM view_records WHERE account_id = 'acc' LIMIT 60)`, [base, base]);

@@ -55,6 +55,39 @@ describe('tailFile', () => {
     assert.ok(settled);
   });
 
+  test('a consumer that fails stops the reading with its error, once the writer has ended', async () => {
+    const path = join(dir, 'd.bin');
+    let ended = false;
+    const writing = slowWriter(path, Array.from({ length: 30 }, () => randomBytes(100_000))).finally(() => { ended = true; });
+    let calls = 0;
+    await assert.rejects(tailFile(path, writing, () => {
+      calls++;
+      throw new Error('no room');
+    }, true), /no room/);
+    assert.equal(calls, 1);
+    assert.ok(ended, 'the writer is waited for');
+  });
+
+  test('a writer that fails after chunks went out: the error, not a short file', async () => {
+    const path = join(dir, 'e.bin');
+    const writing = (async () => {
+      await slowWriter(path, Array.from({ length: 25 }, () => randomBytes(100_000)));
+      throw new Error('COPY aborted');
+    })();
+    let bytes = 0;
+    await assert.rejects(tailFile(path, writing, (c) => { bytes += c.length; }), /COPY aborted/);
+    assert.ok(bytes >= 1 << 20, `${bytes} bytes went out before the failure`);
+  });
+
+  test('without fresh, one buffer is reused (a consumer must not keep it)', async () => {
+    const path = join(dir, 'f.bin');
+    writeFileSync(path, randomBytes(3 << 20));
+    const seen = new Set<ArrayBufferLike>();
+    const r = await tailFile(path, Promise.resolve(), (c) => { seen.add(c.buffer); });
+    assert.deepEqual(r, { bytes: 3 << 20, whole: true });
+    assert.equal(seen.size, 1);
+  });
+
   test('a writer that ends without writing the file is an error (the file is missing)', async () => {
     await assert.rejects(tailFile(join(dir, 'never.bin'), Promise.resolve(0), () => {}), { code: 'ENOENT' });
   });

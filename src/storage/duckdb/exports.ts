@@ -158,6 +158,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
         const written = write(i, file);
         const before = taken;
         taken = before.then(() => take(file, written));
+        taken.catch(() => {}); // seen by both() or the finally below; not unhandled while DuckDB still writes
         rows += await both(written, before);
         await db.releaseCache(); // between statements: the blocks the slice read
       }
