@@ -30,7 +30,7 @@ export async function tailFile(path: string, writing: Promise<unknown>, each: (c
         if (fresh) buf = Buffer.allocUnsafe(CHUNK);
         await each(chunk);
       } else if (ended) break;
-      else await Promise.race([settled, sleep(5)]);
+      else await sleep(5); // (not a race with `settled`: each poll would add a reaction to it)
     }
     return { bytes: pos, whole: (await fh!.stat()).size === pos };
   } finally {
