@@ -55,7 +55,6 @@ export function runDir(root: string, runId: string): string {
   return join(root, runId);
 }
 
-
 async function zipFiles(dir: string, names: string[], out: string): Promise<void> {
   const z = new yazl.ZipFile();
   for (const n of names) z.addFile(join(dir, n), n);

@@ -134,13 +134,17 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     return format === 'parquet' ? parquetInSlices(src, slices, ids, !!unsorted, path) : textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
   }
 
-  /** Writes one slice to `file`, read as stored where its plan keeps order or else sorted; its rows. */
-  async function writeSlice(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, format: CopyFormat, file: string, first: boolean, seen: { joinFree: boolean }): Promise<number> {
+  /**
+   * The COPY of one slice to `file`: read as stored where its plan keeps order (`asStored`: the
+   * part's does), else sorted.
+   */
+  async function sliceCopy(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, seen: { joinFree: boolean },
+    to: { format: CopyFormat; path: string; first: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[]; noCaching?: boolean }> {
+    const stored = asStored && (await unsortedCopy(q, src, slice, ids, to.format === 'xlsx' ? to : { format: to.format, path: to.path, gzip: false, noHeader: !to.first }, seen));
+    if (stored) return stored;
     const params: Param[] = [];
-    const stored = asStored && (await unsortedCopy(q, src, slice, ids, { format, path: file, gzip: false, noHeader: !first }, seen));
-    return stored
-      ? runCopy(q, stored)
-      : q.run(`COPY (${query(src, format, slice, params, ids)}) TO '${file}' (${copyOptions(format, !first)})`, params);
+    const rows = query(src, to.format, slice, params, ids);
+    return { sql: to.format === 'xlsx' ? xlsxRowsCopy(rows, to.types, to.path) : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, !to.first)})`, params };
   }
 
   /**
@@ -192,7 +196,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const seen = { joinFree: false };
     try {
       const rows = await pipeSlices(slices.length, [`${path}.0.slice`, `${path}.1.slice`],
-        (i, file) => writeSlice(src, slices[i]!, ids, asStored, array ? 'jsonl' : format, file, i === 0, seen),
+        async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, asStored, seen, { format: array ? 'jsonl' : format, path: file, first: i === 0 })),
         async (file, written) => {
           const { whole } = await tailFile(file, written, (chunk) => write(array ? array.push(chunk) : [chunk]), true);
           if (!whole) throw new Error(`${file}: changed while it was read`);
@@ -217,15 +221,14 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     try {
       const seen = { joinFree: false };
       for (const [i, slice] of slices.entries()) {
-        rows += await writeSlice(src, slice, ids, asStored, 'parquet', files[i]!, i === 0, seen);
+        rows += await runCopy(q, await sliceCopy(src, slice, ids, asStored, seen, { format: 'parquet', path: files[i]!, first: i === 0 }));
         await db.releaseCache(); // between statements: the blocks the slice read
       }
       const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
       const inOrder = (await orderKeptBy(q, merge, []))?.source === 'read_parquet';
       await q.run(inOrder ? merge : `COPY (SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet(${list}, filename = true, file_row_number = true) ORDER BY filename, file_row_number) TO '${path}' (${copyOptions('parquet')})`);
-      await db.releaseCache();
-      return { rows };
+      return { rows }; // the cache is handed back as the part ends (released)
     } finally {
       for (const f of files) await rm(f, { force: true });
     }
@@ -241,12 +244,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // million view records.
     const seen = { joinFree: false };
     const slices = await slicesOf(q, src, part, ids);
-    await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`], async (i, file) => {
-      const params: Param[] = [];
-      const copy = (await unsortedCopy(q, src, slices[i]!, ids, { format: 'xlsx', path: file, types }, seen))
-        ?? { sql: xlsxRowsCopy(query(src, 'xlsx', slices[i]!, params, ids), types, file), params };
-      return runCopy(q, copy);
-    }, (file, written) => tailRows(file, written, visit));
+    await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
+      async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
+      (file, written) => tailRows(file, written, visit));
   }
 }
 

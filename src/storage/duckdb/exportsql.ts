@@ -51,23 +51,20 @@ const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FIL
  * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
  * played records, player loads = impressions). Filters select the records a row sums.
  */
-function sessionsFrom(src: ExportSource, params: Param[], part?: SessionRange): string {
+function sessionsFrom(src: ExportSource, params: Param[], part: SessionRange): string {
   // A part's (or slice's) sessions are picked from the export's numbered keys (sessionKeysTable),
   // summed, then sorted: wide rows of a million sessions in one hash table ran DuckDB out of memory.
   // The keys hold the period's sessions alone, so their records need no test of the period; and
   // those records started within the slice's window (`started`, from the keys), a filter on the scan.
-  if (part && !part.keys) throw new Error('a part of the sessions scope needs its keys table');
-  let records: string;
-  if (part) {
-    const where = recordFilters(src, params);
-    let window = '';
-    if (part.started) {
-      window = ' AND v.started_at >= ? AND v.started_at < ?';
-      params.push(new Date(part.started[0]), new Date(part.started[1]));
-    }
-    records = `${FROM} WHERE ${where}${window}
+  if (!part.keys) throw new Error('a part of the sessions scope needs its keys table');
+  const where = recordFilters(src, params);
+  let window = '';
+  if (part.started) {
+    window = ' AND v.started_at >= ? AND v.started_at < ?';
+    params.push(new Date(part.started[0]), new Date(part.started[1]));
+  }
+  const records = `${FROM} WHERE ${where}${window}
       AND v.session_id IN (SELECT session_id FROM ${part.keys} WHERE rn >= ${Math.trunc(part.offset)} AND rn < ${Math.trunc(part.offset + part.limit)})`;
-  } else records = sessionRecords(src, params);
   params.push(new Date(src.fromMs));
   const attrs = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
     'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
@@ -164,7 +161,10 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * `order`: the sort of a scope without a key. `ids`: the events scope's catalog filters, resolved.
  */
 export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string } {
-  if (src.scope === 'sessions') return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
+  if (src.scope === 'sessions') {
+    if (!part) throw new Error('the sessions scope is read a part at a time');
+    return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
+  }
   if (src.scope === 'views') {
     return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
   }
