@@ -1,6 +1,7 @@
 /**
  * One export measurement in a process of its own, so that its peak RSS (VmHWM) is the export's:
- *   node --import tsx bench/export-child.ts '{"mode":"export"|"copy", "dbPath", "out", "scope", "format", "accountId", "toMs", "partRows"}'
+ *   node build/bench/export-child.mjs '{"mode":"export"|"copy", "dbPath", "out", "scope", "format", "accountId", "toMs", "partRows"}'
+ * (bundled by bench/export.ts; `node --import tsx bench/export-child.ts` runs it too, ~25 MB higher).
  * Prints one JSON line: {"seconds", "rows", "peakRssMb", "baseRssMb"}.
  */
 import { readFileSync, rmSync } from 'node:fs';

@@ -1,7 +1,8 @@
 /**
  * E1–E5: exports of raw events and view records as CSV, JSON Lines, XLSX and Parquet, each against
  * DuckDB's own COPY … TO of the same rows (same order, all columns) in the same run. Every
- * measurement runs in a child process (bench/export-child.ts) whose peak RSS (VmHWM) is reported.
+ * measurement runs in a child process (bench/export-child.ts, bundled into plain JavaScript as the
+ * server runs: lib.ts bundled) whose peak RSS (VmHWM) is reported.
  *
  *   npm run bench -- export
  *   BENCH_DATA_DIR=/path        reuse a directory seeded earlier (by this bench or the query bench)
@@ -23,7 +24,7 @@ import type { ExportFormat } from '../src/exports/run.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/server.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { median, saveResult } from './lib.ts';
+import { bundled, median, saveResult } from './lib.ts';
 import { seedSyntheticCatalog, seedSyntheticEvents, seedSyntheticViews } from './exportdata.ts';
 
 type Scope = 'events' | 'views' | 'sessions';
@@ -53,8 +54,8 @@ async function seed(dataDir: string, total: number): Promise<void> {
   console.log(`seeded ${total} events and ${total} view records in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-function child(job: Record<string, unknown>): { seconds: number; rows: number; peakRssMb: number; baseRssMb: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/export-child.ts', JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function child(script: string, job: Record<string, unknown>): { seconds: number; rows: number; peakRssMb: number; baseRssMb: number } {
+  const r = spawnSync(process.execPath, [script, JSON.stringify(job)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`export child failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
@@ -71,6 +72,7 @@ export async function run() {
   const reps = Number(process.env.BENCH_REPS ?? 5);
   const config = loadConfig({ REELSTAT_DATA_DIR: dataDir });
   const out = mkdtempSync(join(tmpdir(), 'reelstat-xbench-'));
+  const script = await bundled('bench/export-child.ts');
 
   // Counts and, per tier, the time bound that selects exactly its first N rows (then the file is closed for the children).
   const db = await Db.open(config.dbPath);
@@ -100,12 +102,12 @@ export async function run() {
         const job = { dbPath: config.dbPath, out, scope, format, accountId, toMs, partRows: config.exports.partRows };
         const n = rows >= 5_000_000 ? 1 : reps;
         const ceiling = scope !== 'sessions'; // an aggregate: DuckDB has no COPY of the same rows to compare with
-        if (n > 1) { if (ceiling) child({ ...job, mode: 'copy' }); child({ ...job, mode: 'export' }); } // warm-up
+        if (n > 1) { if (ceiling) child(script, { ...job, mode: 'copy' }); child(script, { ...job, mode: 'export' }); } // warm-up
         const ours: ReturnType<typeof child>[] = [];
         const copies: ReturnType<typeof child>[] = [];
         for (let i = 0; i < n; i++) {
-          if (ceiling) copies.push(child({ ...job, mode: 'copy' }));
-          ours.push(child({ ...job, mode: 'export' }));
+          if (ceiling) copies.push(child(script, { ...job, mode: 'copy' }));
+          ours.push(child(script, { ...job, mode: 'export' }));
         }
         const seconds = median(ours.map((o) => o.seconds));
         const copySeconds = ceiling ? median(copies.map((o) => o.seconds)) : NaN;

@@ -9,7 +9,7 @@ import { fingerprint } from '../src/collector/dedupe.ts';
 import type { StoredEvent } from '../src/events/types.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import { freePort } from '../test/helpers/process.ts';
-import { load, median, pinned, pinSelf, saveResult, waitFor } from './lib.ts';
+import { bundled, load, median, pinned, pinSelf, saveResult, waitFor } from './lib.ts';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -33,7 +33,7 @@ export async function run() {
 
   // Ceiling: bare Fastify hello-world.
   const helloPort = await freePort();
-  const hello = pinned(1, process.execPath, ['--import', 'tsx', 'bench/hello.ts'], { PORT: String(helloPort) });
+  const hello = pinned(1, process.execPath, [await bundled('bench/hello.ts')], { PORT: String(helloPort) });
   await waitFor(hello, 'serving on');
   const beaconBody = event(0).replace(/"id":"b\d+",/, '');
   const helloRes = await repeat(() => load({ url: `http://127.0.0.1:${helloPort}/`, method: 'POST', body: beaconBody, connections: 50, duration: SECONDS, headers: { 'content-type': 'text/plain' } }));
@@ -42,7 +42,7 @@ export async function run() {
   // Reelstat.
   const dataDir = mkdtempSync(join(tmpdir(), 'reelstat-bench-'));
   const port = await freePort();
-  const srv = pinned(1, process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const srv = pinned(1, process.execPath, [await bundled('src/main.ts')], {
     PORT: String(port), REELSTAT_DATA_DIR: dataDir, REELSTAT_LOG_LEVEL: 'warn',
     REELSTAT_COLLECT_ACCOUNT_RATE: '0', REELSTAT_COLLECT_IP_RATE: '0', REELSTAT_COLLECT_MAX_QUEUED: '2000000',
   });

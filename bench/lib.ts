@@ -3,6 +3,8 @@ import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, bundle, buildServer } from '../scripts/build-server.mjs';
 
 export const CORES = cpus().length;
 const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
@@ -11,6 +13,15 @@ const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
 export function pinned(core: number, cmd: string, args: string[], env: Record<string, string>): ChildProcess {
   const full = hasTaskset && CORES > 1 ? ['taskset', ['-c', String(core), cmd, ...args]] as const : [cmd, args] as const;
   return spawn(full[0], [...full[1]], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * `entry` (a TypeScript file, from the root) as `npm start` runs the server: bundled into plain
+ * JavaScript (build/server.mjs for src/main.ts, else under build/), so that the child measured holds
+ * no TypeScript loader. Answers the file to run with node.
+ */
+export function bundled(entry: string): Promise<string> {
+  return entry === 'src/main.ts' ? buildServer() : bundle(entry, join(ROOT, 'build', entry.replace(/\.ts$/, '.mjs')));
 }
 
 /** Pins this (the load) process to a core. */

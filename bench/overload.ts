@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/helpers/process.ts';
-import { pinned, pinSelf, saveResult, waitFor } from './lib.ts';
+import { bundled, pinned, pinSelf, saveResult, waitFor } from './lib.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 256);
@@ -47,7 +47,7 @@ function peakRssMb(pid: number): number {
 async function scenario(name: string, env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'reelstat-overload-'));
   const port = await freePort();
-  const srv = pinned(1, process.execPath, ['--import', 'tsx', 'src/main.ts'], { PORT: String(port), REELSTAT_DATA_DIR: dataDir, REELSTAT_LOG_LEVEL: 'error', ...env });
+  const srv = pinned(1, process.execPath, [await bundled('src/main.ts')], { PORT: String(port), REELSTAT_DATA_DIR: dataDir, REELSTAT_LOG_LEVEL: 'error', ...env });
   await waitFor(srv, 'serving on');
   const { writeKey } = JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'));
   const rssAtStart = peakRssMb(srv.pid!);

@@ -5,12 +5,11 @@
  * sdk/dist/ for hosting them elsewhere. The output is deterministic for a given source and version.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { ROOT } from '../src/paths.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const version = (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface SdkBundle {
   version: string;
@@ -22,7 +21,7 @@ export interface SdkBundle {
 
 async function bundle(entry: string, format: 'iife' | 'esm'): Promise<string> {
   const out = await build({
-    entryPoints: [join(here, 'src', entry)],
+    entryPoints: [join(ROOT, 'sdk', 'src', entry)],
     bundle: true,
     write: false,
     format,

@@ -1,16 +1,18 @@
 /**
  * The process as an operator sees it: configuration errors, the one-time credential print, the
- * SIGTERM drain (R3), health and the API reference — all against `tsx src/main.ts` as a child.
+ * SIGTERM drain (R3), health and the API reference — all against the server as `npm start` runs it
+ * (scripts/start.mjs), as a child.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { credentials, freePort, spawnServer, type Child } from './helpers/process.ts';
+import { credentials, freePort, spawnServer, START, type Child } from './helpers/process.ts';
 import { readAllEvents } from './helpers/server.ts';
+import { ROOT } from '../src/paths.ts';
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -29,10 +31,10 @@ async function stop(c: Child): Promise<number | string> {
 
 const ev = (id: string) => ({ id, event: 'impression', timestamp: Date.now() - 1000, contentId: 'life-video', sessionId: 'life-s' });
 
-/** Runs main.ts with env until it exits on its own. */
+/** Runs the server (npm start) with env until it exits on its own. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const proc = spawn(process.execPath, START, {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', REELSTAT_DATA_DIR: dataDir(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -104,6 +106,33 @@ describe('first start', () => {
     for (const s of [creds.writeKey, creds.apiToken, creds.uid, creds.password]) assert.ok(!second.includes(s), 'not printed again');
     assert.match(second, /serving on/);
     assert.equal(await stop(c), 0);
+  });
+});
+
+describe('npm start runs the bundled server', () => {
+  it('build/server.mjs is plain JavaScript made at this start, and finds the files beside the code: migrations, dashboard, SDK', async () => {
+    const before = Date.now();
+    const dir = dataDir();
+    const c = await spawnServer(dir, await freePort());
+    try {
+      const bundle = join(ROOT, 'build', 'server.mjs');
+      assert.ok(statSync(bundle).mtimeMs >= before - 1000, 'bundled at this start');
+      const js = readFileSync(bundle, 'utf8');
+      assert.doesNotMatch(js, /^import .* from ['"]\.{1,2}\//m, 'the project\'s own modules are inside the bundle');
+      assert.match(js, /sourceMappingURL=server\.mjs\.map\s*$/);
+      assert.ok(existsSync(`${bundle}.map`));
+      assert.equal(readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.tmp')).length, 0, 'no temporary files left');
+
+      assert.equal((await fetch(`${c.url}/healthz`)).status, 200); // the migrations ran: the store answers
+      const app = await fetch(`${c.url}/`);
+      assert.equal(app.status, 200);
+      assert.match(await app.text(), /<script type="module"[^>]+src="\/assets\//, 'the built dashboard, not the "not built" page');
+      const sdk = await fetch(`${c.url}/sdk/reelstat.js`);
+      assert.equal(sdk.status, 200);
+      assert.match(await sdk.text(), /Reelstat SDK/);
+    } finally {
+      assert.equal(await stop(c), 0);
+    }
   });
 });
 

@@ -5,12 +5,12 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../errors.ts';
+import { ROOT } from '../paths.ts';
 
-export const DASHBOARD_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+export const DASHBOARD_DIST = join(ROOT, 'web', 'dist');
 
 /** The paths the app routes in the browser (web/src/router.ts). */
 export const APP_PATHS = ['/', '/sign-in', '/videos', '/videos/:contentId', '/exports', '/settings'];

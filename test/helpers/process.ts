@@ -1,4 +1,8 @@
-/** The real server as a child process (`tsx src/main.ts`), for kill -9 and SIGTERM tests. */
+/**
+ * The real server as a child process, started as `npm start` starts it (scripts/start.mjs: the
+ * dashboard built if stale, the server bundled into build/server.mjs and run), for kill -9 and
+ * SIGTERM tests.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,6 +19,9 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The node arguments of `npm start`. */
+export const START = ['scripts/start.mjs'];
+
 export interface Child {
   proc: ChildProcess;
   url: string;
@@ -23,7 +30,7 @@ export interface Child {
 }
 
 export async function spawnServer(dataDir: string, port: number, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const proc = spawn(process.execPath, START, {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), REELSTAT_DATA_DIR: dataDir, REELSTAT_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

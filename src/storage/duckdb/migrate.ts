@@ -1,10 +1,10 @@
 /** Numbered migrations: NNN_name.sql files applied in order, each once, each in its own transaction. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../../paths.ts';
 import type { Db } from './db.ts';
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const DIR = join(ROOT, 'src', 'storage', 'duckdb', 'migrations');
 
 export function listMigrations(): Array<{ version: number; name: string; sql: string }> {
   return readdirSync(DIR)

@@ -1,0 +1,5 @@
+/** Types of scripts/build-server.mjs for the TypeScript callers (tests, bench). */
+export const ROOT: string;
+export const SERVER: string;
+export function bundle(entry: string, outfile: string): Promise<string>;
+export function buildServer(): Promise<string>;
