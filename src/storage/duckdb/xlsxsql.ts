@@ -18,7 +18,6 @@ import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 // The characters XML 1.0 forbids: C0 controls but TAB, LF, CR; U+FFFE, U+FFFF. (A constant regular
 // expression is compiled once; translate() with this many characters costs ten times more a cell.)
 const FORBIDDEN = String.raw`'[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]'`;
-const BAD = 'xlsx_row_bad';
 // First and last characters tested with ascii() (a code point) and ends_with() (bytes): left() and
 // right() work on grapheme clusters and cost several times more.
 // list_contains(), not IN: an IN list of constants becomes a join, which loses storage order (exports.ts).
@@ -31,22 +30,21 @@ const escape = (x: string) =>
   `CASE WHEN ${anyOf(x, ["'&'", "'<'", "'>'", 'chr(13)'])} THEN replace(replace(replace(replace(${x}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(13), '&#13;') ELSE ${x} END`;
 
 /**
- * A text cell of `x` (VARCHAR). `bad`: the row's flag (BAD) that some text of it holds a character
- * XML forbids, or null where none can (numbers and times as text): one regular expression a row
- * instead of one a cell, which cost a third of the rows' time; the cells of a flagged row are tested one by one.
+ * A text cell of `x` (VARCHAR), every case tested. `forbidden`: whether it may hold a character XML
+ * forbids (not numbers and times as text). Rows whose text needs none of this take plainTextCell.
  */
-function textCell(x: string, bad: string | null): string {
+function textCell(x: string, forbidden: boolean): string {
   return `CASE WHEN ${x} IS NULL OR ${x} = '' THEN '<c/>'
-    WHEN strlen(${x}) > 32767 OR contains(${x}, '_x')${bad ? ` OR (${bad} AND regexp_matches(${x}, ${FORBIDDEN}))` : ''} THEN concat(chr(1), regexp_replace(${x}, ${FORBIDDEN}, '', 'g'), chr(2))
+    WHEN strlen(${x}) > 32767 OR contains(${x}, '_x')${forbidden ? ` OR regexp_matches(${x}, ${FORBIDDEN})` : ''} THEN concat(chr(1), regexp_replace(${x}, ${FORBIDDEN}, '', 'g'), chr(2))
     ELSE concat('<c t="inlineStr"><is><t', CASE WHEN list_contains(${SPACE_CODES}, ascii(${x})) OR ${endsWithSpace(x)} THEN ' xml:space="preserve"' ELSE '' END, '>',
       CASE WHEN list_contains(${FORMULA_CODES}, ascii(${x})) THEN '''' ELSE '' END, ${escape(x)}, '</t></is></c>') END`;
 }
 
-/** The cell of column `c` of type `t`. */
-function cell(c: string, t: XlsxColumnType): string {
+/** The cell of column `c` of type `t` (text: textCell, plainTextCell). */
+function cell(c: string, t: Exclude<XlsxColumnType, 'string'>): string {
   switch (t) {
     case 'number':
-      return `CASE WHEN ${c} IS NULL THEN '<c/>' WHEN isfinite(${c}::DOUBLE) THEN concat('<c><v>', ${c}::VARCHAR, '</v></c>') ELSE ${textCell(`${c}::VARCHAR`, null)} END`;
+      return `CASE WHEN ${c} IS NULL THEN '<c/>' WHEN isfinite(${c}::DOUBLE) THEN concat('<c><v>', ${c}::VARCHAR, '</v></c>') ELSE ${textCell(`${c}::VARCHAR`, false)} END`;
     case 'boolean':
       return `CASE WHEN ${c} IS NULL THEN '<c/>' WHEN ${c} THEN '<c t="b"><v>1</v></c>' ELSE '<c t="b"><v>0</v></c>' END`;
     case 'date': {
@@ -56,20 +54,42 @@ function cell(c: string, t: XlsxColumnType): string {
       const frac = `lpad(((${ms} % 86400000 * 100000000000 + 43200000) // 86400000)::VARCHAR, 11, '0')`;
       return `CASE WHEN ${c} IS NULL THEN '<c/>' WHEN ${ms} >= ${61 * 86_400_000} AND ${ms} < ${2_958_466 * 86_400_000}
         THEN concat('<c s="${STYLE_DATE}"><v>', (${ms} // 86400000)::VARCHAR, '.', ${frac}, '</v></c>')
-        ELSE ${textCell(`strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ')`, null)} END`;
+        ELSE ${textCell(`strftime(${c}, '%Y-%m-%dT%H:%M:%S.%gZ')`, false)} END`;
     }
-    default:
-      return textCell(`${c}::VARCHAR`, BAD);
   }
 }
 
+// Most rows' text holds nothing that textCell tests for: no character XML forbids, no `_x`, no cell
+// starting with whitespace or a formula character or ending with whitespace, no & < > or CR, and
+// less than 32,767 bytes in all. One regular expression over the row's text (its cells joined by
+// DEL, a character XML allows, so that a cell's start and end are seen; DEL in a value only sends
+// its row the careful way) finds them, instead of a dozen tests a cell, which cost 60% of the rows'
+// time (bench/README.md): their text cells are wrapped as they are. Of the other rows, those
+// needing only & < > CR escaped (URLs with queries) take the same path with escape(); the rest,
+// the full textCell. A CASE evaluates a branch for its own rows alone. Every path gives the same
+// bytes for a row it takes.
+const SEP = 'chr(127)';
+const CAREFUL = String.raw`[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]|_x|(^|\x7F)[ \t\n\r=+\-@]|[ \t\n\r](\x7F|$)`;
+const SPECIAL = `'${CAREFUL}|[&<>\\r]'`;
+const ALL = 'xlsx_row_text';
+
+/** A text cell of `x` (VARCHAR) in a row that needs no care (CAREFUL): wrapped, escaped if `esc`. */
+const plainTextCell = (x: string, esc: boolean) =>
+  `CASE WHEN ${x} IS NULL OR ${x} = '' THEN '<c/>' ELSE concat('<c t="inlineStr"><is><t>', ${esc ? escape(x) : x}, '</t></is></c>') END`;
+
 /**
  * Wraps `inner` (a SELECT whose columns are `c0`, `c1`, … in output order: times as TIMESTAMP, text
- * as VARCHAR) into a SELECT of one column `x`, the row's XML.
+ * as VARCHAR) into a SELECT of one column `x`, the row's XML. `careful`: every row the full way
+ * (the tests' reference for the plain paths).
  */
-export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[]): string {
+export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], careful = false): string {
   // One concat() of every piece: chained || would copy the growing row once per cell.
+  const row = (text: (c: string) => string) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? text(`c${i}::VARCHAR`) : cell(`c${i}`, t))).join(', ')}, '</row>')`;
   const text = types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
-  const flagged = text.length ? `SELECT *, regexp_matches(concat(${text.join(', ')}), ${FORBIDDEN}) AS ${BAD} FROM (${inner}) t` : inner;
-  return `SELECT concat('<row>', ${types.map((t, i) => cell(`c${i}`, t)).join(', ')}, '</row>') AS x FROM (${flagged}) t`;
+  if (!text.length || careful) return `SELECT ${row((c) => textCell(c, true))} AS x FROM (${inner}) t`;
+  const all = `SELECT *, concat(${text.join(`, ${SEP}, `)}) AS ${ALL} FROM (${inner}) t`;
+  return `SELECT CASE
+      WHEN strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, ${SPECIAL}) THEN ${row((c) => plainTextCell(c, false))}
+      WHEN strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}') THEN ${row((c) => plainTextCell(c, true))}
+      ELSE ${row((c) => textCell(c, true))} END AS x FROM (${all}) t`;
 }

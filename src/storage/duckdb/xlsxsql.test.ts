@@ -1,0 +1,65 @@
+// XLSX rows built by DuckDB: the plain paths (rows whose text needs no care, and rows needing only
+// & < > CR escaped) give the same bytes as the full textCell path, for hostile text.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import fc from 'fast-check';
+import { Db } from './db.ts';
+import { xlsxRowsSql } from './xlsxsql.ts';
+
+let dir: string;
+let db: Db;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rs-xlsxsql-'));
+  db = await Db.open(join(dir, 'db.duckdb'), 1, { memoryLimit: '256MB', threads: 1 });
+  await db.run('CREATE TABLE r (id BIGINT, a VARCHAR, b VARCHAR, n DOUBLE, c VARCHAR)');
+});
+after(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const TYPES = ['number', 'string', 'string', 'number', 'string'] as const;
+const INNER = 'SELECT id AS c0, a AS c1, b AS c2, n AS c3, c AS c4 FROM r';
+
+/** Each row's XML by the plain paths and by the full one, keyed by id (the first cell). */
+async function both(rows: Array<[string | null, string | null, number | null, string | null]>) {
+  await db.run('DELETE FROM r');
+  for (const [i, [a, b, n, c]] of rows.entries()) await db.run('INSERT INTO r VALUES (?, ?, ?, ?::DOUBLE, ?)', [i, a, b, n === null ? null : String(n), c]); // as text: an integral double would bind as BIGINT
+  const read = async (careful: boolean) => (await db.all<{ x: string }>(`SELECT x FROM (${xlsxRowsSql(INNER, TYPES, careful)}) s`)).map((r) => r.x).sort();
+  return { plain: await read(false), full: await read(true) };
+}
+
+// Characters every path treats differently: escapes, formula starts, edge whitespace, forbidden
+// characters, OOXML's _x escape, the row separator (DEL), text outside the BMP.
+const ALPHABET = ['a', 'Z', '1', '&', '<', '>', '\r', '\n', '\t', ' ', '=', '+', '-', '@', '_', 'x', '\x7f', '\x01', '\x0b', '\uFFFE', 'é', '😀', "'", '"'];
+const text = fc.oneof(
+  fc.constant(null),
+  fc.constant(''),
+  fc.array(fc.constantFrom(...ALPHABET), { maxLength: 12 }).map((a) => a.join('')),
+  fc.constantFrom('https://example.com/p?a=1&b=2', 'plain words', 'Mozilla/5.0 (X11; Linux x86_64)', 'x'.repeat(40_000)),
+);
+
+it('plain, escaped-only and careful rows: the same XML as every cell tested (property)', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(fc.tuple(text, text, fc.oneof(fc.constant(null), fc.double()), text), { minLength: 1, maxLength: 30 }), async (rows) => {
+    const { plain, full } = await both(rows);
+    assert.deepEqual(plain, full);
+  }), { numRuns: 60 });
+});
+
+it('each path is taken and right: a plain row, one with a query string, one with a formula start', async () => {
+  const { plain, full } = await both([
+    ['plain', 'words', 1.5, null],
+    ['https://e.com/?a=1&b=<2>', 'x', 2, ''],
+    ['=SUM(A1)', ' lead', 3, 'trail\t'],
+    ['a\x7fb', '_x0041_', Number.NaN, 'ok'],
+  ]);
+  assert.deepEqual(plain, full);
+  const byId = new Map(plain.map((x) => [/^<row><c><v>(\d+)<\/v>/.exec(x)![1], x]));
+  assert.equal(byId.get('0'), '<row><c><v>0</v></c><c t="inlineStr"><is><t>plain</t></is></c><c t="inlineStr"><is><t>words</t></is></c><c><v>1.5</v></c><c/></row>');
+  assert.match(byId.get('1')!, /<t>https:\/\/e\.com\/\?a=1&amp;b=&lt;2&gt;<\/t>/);
+  assert.match(byId.get('2')!, /<t>'=SUM\(A1\)<\/t>.*<t xml:space="preserve"> lead<\/t>.*<t xml:space="preserve">trail\t<\/t>/);
+  assert.match(byId.get('3')!, /\x01_x0041_\x02/, 'an _x cell is left to the writer, marked');
+});
