@@ -17,7 +17,7 @@ import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
+import { slicesOf, slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
@@ -103,6 +103,42 @@ it('the plan check: ranges keep storage order where the plan does, with two thre
     });
   } finally {
     await db.close();
+  }
+});
+
+it('slices of a sparse range: spans of slicing.span keys where they read as stored, else a top-N\'s bounds of at most slicing.rows rows', async () => {
+  slicing.rows = 20_000;
+  slicing.span = 50_000;
+  try {
+    for (const threads of [1, 2]) {
+      const db = await Db.open(dbPath, 1, { memoryLimit: '512MB', threads });
+      try {
+        await db.with(async (q) => {
+          const src = source('views', { projectId: 'p0' });
+          const part = { rows: 30_000, range: { after: -1, through: VIEWS - 1 } }; // a tenth of the records, scattered
+          const slices = await slicesOf(q, src, part, undefined);
+          const bounds = slices.map((s) => s.range as { after: number; through: number });
+          assert.equal(bounds[0]!.after, -1);
+          assert.ok(bounds.at(-1)!.through <= VIEWS - 1);
+          for (let i = 1; i < bounds.length; i++) assert.equal(bounds[i]!.after, bounds[i - 1]!.through, 'consecutive, no gap');
+          assert.ok(bounds.every((b) => b.through - b.after <= slicing.span));
+          if (threads === 1) {
+            // The catalog join keeps order with one thread: read as stored, nothing to count.
+            assert.equal(bounds.at(-1)!.through, VIEWS - 1);
+            assert.deepEqual(bounds.map((b) => b.through - b.after), Array.from({ length: bounds.length }, (_, i) => Math.min(slicing.span, VIEWS - 1 - (i * slicing.span - 1))));
+          } else {
+            // Sorted slices: bounds from counted rows (cut again by keys where they span too many).
+            assert.ok(slices.every((s) => s.rows <= slicing.rows), 'none holds too many rows');
+            assert.ok(bounds.some((b) => b.through - b.after < slicing.span && b !== bounds.at(-1)), 'bounds where the rows are, not every slicing.span keys');
+          }
+        });
+      } finally {
+        await db.close();
+      }
+    }
+  } finally {
+    slicing.rows = 262_144;
+    slicing.span = 1_048_576;
   }
 });
 

@@ -166,8 +166,11 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
 /**
  * The slices of a key-range part. Dense keys (events: `seq` runs on with few gaps) are cut by
  * arithmetic, no query: keys are unique integers, so a span of `slicing.rows` keys holds at most
- * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids) get
- * their bounds from a top-N of the key column inside the part, so a slice is still full.
+ * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids): where
+ * a slice reads as stored (the plan of the first span keeps storage order), nothing is sorted and a
+ * slice's rows do not matter, only the blocks it reads: spans of `slicing.span` keys, by arithmetic
+ * too. Otherwise (each slice sorted) the bounds come from a top-N of the key column inside the part,
+ * so a slice holds at most `slicing.rows` rows and spans at most `slicing.span` keys.
  */
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
   const r = part.range;
@@ -190,17 +193,19 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
   if (r.through <= r.after) return [part];
   const span = r.through - r.after;
   if (part.rows * 2 < span) {
+    const spans = cut(r.after, r.through, slicing.span);
+    if (await unsortedCopy(q, src, spans[0]!, ids, { format: 'csv', path: '/dev/null', gzip: false })) return spans;
     const params: Param[] = [];
     const { from, where, key } = fromWhere(src, params, ids);
     const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
     // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
     // the keys they span: a slice spans at most slicing.span keys (a slice of a tenth of the rows
     // spanned 2.6M keys and held ~320 MB, see bench/README.md).
-    const spans = slices.flatMap((sl) => {
+    const sorted = slices.flatMap((sl) => {
       const { after, through } = sl.range as { after: number; through: number };
       return through - after <= slicing.span ? [sl] : cut(after, through, slicing.span);
     });
-    return spans.length ? spans : [part];
+    return sorted.length ? sorted : [part];
   }
   return cut(r.after, r.through, slicing.rows);
 }

@@ -166,7 +166,13 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
     return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
   }
   if (src.scope === 'views') {
-    return { from: FROM, where: whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params), key: 'v.rowid' };
+    // View records are read in rowid ranges, and DuckDB 1.5 skips the row groups outside a rowid
+    // range only when no other filter is pushed into the same scan (duckdb/duckdb#25235): the
+    // account's equality, the one such filter every range has, is written as an expression, which
+    // the scan evaluates without that effect. A slice of a million rowids: ~60 ms less (the filter
+    // columns of the whole table were read), a count over the whole table ~30 ms more (once).
+    const where = whereSql({ accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters }, 'v.started_at', params, "(v.account_id || '')");
+    return { from: FROM, where, key: 'v.rowid' };
   }
   const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
   params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));

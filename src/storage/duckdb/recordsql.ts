@@ -82,9 +82,12 @@ export function catalogFilterSql(f: { projectId?: string; folder?: string }, pre
   return w;
 }
 
-/** WHERE clause of a record set; `timeCol` is what the period applies to. */
-export function whereSql(set: RecordSet, timeCol: string, params: Param[]): string {
-  const w = ['v.account_id = ?', `${timeCol} >= ?`, `${timeCol} < ?`];
+/**
+ * WHERE clause of a record set; `timeCol` is what the period applies to, `account` the expression
+ * tested against the account's id (its column, unless an export's rowid ranges need another form).
+ */
+export function whereSql(set: RecordSet, timeCol: string, params: Param[], account = 'v.account_id'): string {
+  const w = [`${account} = ?`, `${timeCol} >= ?`, `${timeCol} < ?`];
   params.push(set.accountId, new Date(set.fromMs), new Date(set.toMs));
   const f = set.filters;
   if (f.contentIds?.length) {
