@@ -19,6 +19,8 @@ import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicesOf, slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
+import { sessionKeysTable } from '../src/storage/duckdb/exportsql.ts';
+import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
 const EVENTS = 600_000;
@@ -285,6 +287,11 @@ it('sessions: a part summed half a slice of sessions at a time, in first-event o
       }
       assert.deepEqual(got.map(key), rows.map(key), `${format}: the same sessions in the same order as CSV`);
     }
+    // A slice's records gathered over many spans of rowids sum to the same bytes as over one.
+    slicing.span = 40_000;
+    const spans = await writeRun(store, dir, { runId: 'order-sessions-spans', format: 'csv', gzip: false, zip: false, partRows: 4_000, period: { from: '', to: '' }, source: src });
+    slicing.span = 1_048_576;
+    assert.deepEqual(spans.files.map((f) => f.sha256), r.files.map((f) => f.sha256), 'gathered over 8 spans of rowids or 1: the same files');
     const expected = VIEWS * (1 / 30); // started_at spread evenly over 30 days
     assert.ok(rows.length > expected * 0.8 && rows.length < expected * 1.2, `${rows.length} sessions`);
     assert.equal(rows.length, r.rows);
@@ -295,6 +302,7 @@ it('sessions: a part summed half a slice of sessions at a time, in first-event o
     }
   } finally {
     slicing.rows = 262_144;
+    slicing.span = 1_048_576;
     await store.close();
   }
 });
@@ -330,14 +338,45 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
   }
 });
 
-it('sessions: the keys table an export numbers its sessions in goes when the export ends, from every pooled connection', { timeout: 60_000 }, async () => {
+it('sessions: a slice holds half a slice of records, not of sessions (sessions of many records make smaller slices)', async () => {
+  // The 30 sessions of two records each of the test above.
+  const db = await Db.open(dbPath, 1, { threads: 1 });
+  slicing.rows = 6; // 3 records a slice, but a last session's
+  try {
+    await db.with(async (q) => {
+      const src: ExportSource = { scope: 'sessions', accountId: 'multi', fromMs: now - 20 * 86_400_000, toMs: now, filters: {}, neutralize: false, fields: [] };
+      const params: Param[] = [];
+      await q.run(sessionKeysTable(src, params, 'keys_slices_test'), params);
+      try {
+        const slices = await slicesOf(q, src, { rows: 30, range: { offset: 0, limit: 30, keys: 'keys_slices_test' } }, undefined);
+        // Records before each session: 0, 2, 4, …; in threes: sessions {0, 1}, {2}, {3, 4}, {5}, …
+        assert.deepEqual(slices.map((sl) => sl.rows), Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 2)));
+        assert.deepEqual(slices.map((sl) => (sl.range as { offset: number }).offset), Array.from({ length: 20 }, (_, i) => Math.floor(i / 2) * 3 + (i % 2) * 2));
+      } finally {
+        await q.run('DROP TABLE temp.keys_slices_test');
+      }
+    });
+  } finally {
+    slicing.rows = 262_144;
+    await db.close();
+  }
+});
+
+it('sessions: the keys table an export numbers its sessions in goes when the export ends, from every pooled connection, and the files a slice\'s records are gathered in with it', { timeout: 60_000 }, async () => {
   const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
   try {
     const src: ExportSource = {
       scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: {}, neutralize: false,
       fields: resolveFields('sessions', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })),
     };
-    const parts = await exportRepo(db).snapshot((snap) => snap.parts(src, 4_000));
+    const parts = await exportRepo(db).snapshot(async (snap) => {
+      const parts = await snap.parts(src, 4_000);
+      const { rows } = await snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'temp-tables.csv'), gzip: false }); // gathers its records
+      assert.equal(rows, 4_000);
+      assert.ok(readdirSync(dir).some((f) => /^temp-tables\.csv\..*\.records\.\d+\.parquet$/.test(f)), 'the last slice\'s gathered records, until the export ends');
+      return parts;
+    });
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.records.')), [], 'no gathered records left');
     assert.ok(parts.length > 1 && parts.every((p) => 'keys' in p.range && p.range.keys), 'parts name their keys table');
     const temporary = async (q: Parameters<Parameters<typeof db.with>[0]>[0]) => Number((await q.one<{ n: number }>('SELECT count(*) AS n FROM duckdb_tables() WHERE temporary'))!.n);
     // Every pooled connection (each has its own temporary schema), the export's among them.

@@ -23,8 +23,8 @@ import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
-import { keyRanges, orderKeptBy, runCopy, slicesOf, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
-import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable } from './exportsql.ts';
+import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
+import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable, sessionRecordsSpan, sessionRowidsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
 
@@ -93,11 +93,36 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     }
     return name;
   }
+  // A sessions slice's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
+  // beside the slice's (a temporary table would hold every slice's till the transaction ends), read
+  // by the slice's statement; removed when the next slice gathers, and when the export ends.
+  let gatheredFiles: string[] = [];
+  async function gathered(src: ExportSource, slice: ExportPart, beside: string): Promise<ExportPart> {
+    const r = slice.range;
+    if (!('offset' in r)) throw new Error('a sessions slice is a range of offsets');
+    await removeGathered();
+    const p: Param[] = [];
+    const b = await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, r), p);
+    const spans = b?.lo != null && b.hi != null ? cut(Number(b.lo) - 1, Number(b.hi), slicing.span) : [{ rows: 0, range: { after: -1, through: -1 } }];
+    for (const [i, span] of spans.entries()) {
+      const file = `${beside}.records.${String(i).padStart(4, '0')}.parquet`;
+      gatheredFiles.push(file);
+      const params: Param[] = [];
+      await q.run(`COPY (${sessionRecordsSpan(src, params, r, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
+      await db.releaseCache(); // between statements: the blocks the span read
+    }
+    return { rows: slice.rows, range: { ...r, records: `read_parquet([${gatheredFiles.map((f) => `'${f}'`).join(', ')}])` } };
+  }
+  async function removeGathered(): Promise<void> {
+    for (const f of gatheredFiles) await rm(f, { force: true });
+    gatheredFiles = [];
+  }
   return {
     // The temporary tables go with the transaction's end too; dropped here so that the pooled
     // connection does not keep them after a COMMIT.
     close: async () => {
       for (const name of keysOf.values()) await q.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => {});
+      await removeGathered();
     },
     parts: (src, partRows) => released(() => partsOf(src, partRows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
@@ -140,6 +165,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
    */
   async function sliceCopy(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, seen: { joinFree: boolean },
     to: { format: CopyFormat; path: string; first: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[]; noCaching?: boolean }> {
+    if (src.scope === 'sessions') slice = await gathered(src, slice, to.path);
     const stored = asStored && (await unsortedCopy(q, src, slice, ids, to.format === 'xlsx' ? to : { format: to.format, path: to.path, gzip: false, noHeader: !to.first }, seen));
     if (stored) return stored;
     const params: Param[] = [];
@@ -250,6 +276,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
 }
 
+// Gathered records: written and read back once, so not compressed; the writer holds a row group.
+const GATHERED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 32768';
 const PARQUET_TYPE = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', object: 'JSON' } as const;
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
