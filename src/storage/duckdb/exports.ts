@@ -10,7 +10,8 @@
  * themselves, and a retried run must write the same bytes. Either way an export never sorts more
  * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
  * export nor the part. Sessions are aggregates in order of first event: the export numbers the
- * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number.
+ * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number;
+ * a slice's records are gathered span by span into files first, then summed (sliceCopy, gathered).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
