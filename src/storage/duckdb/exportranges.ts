@@ -177,20 +177,18 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
   if (!('after' in r)) {
     // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
     // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of
-    // memory at 1GB. Half a slice of records at a time (the sessions whose records before them fall
-    // in the same half slice: as many sessions at most, each having a record, and as many records
-    // but a last session's), gathered first (exports.ts). Each slice reads only records started
-    // within its sessions' window (from the keys table).
+    // memory at 1GB. A quarter slice of records at a time (the sessions whose records before them
+    // fall in the same quarter: as many sessions at most, each having a record, and as many records
+    // but a last session's), from the records gathered for the part (exports.ts).
     if (!r.keys) throw new Error('a part of the sessions scope needs its keys table');
-    const n = Math.max(1, Math.trunc(slicing.rows / 2));
-    const slices = await q.all<{ lo: number; hi: number; first: number; last: number }>(
-      `SELECT min(rn) AS lo, max(rn) AS hi, epoch_ms(min(first_event_at)) AS first, epoch_ms(max(last_started_at)) AS last FROM ${r.keys}
+    const n = Math.max(1, Math.trunc(slicing.rows / 4));
+    const slices = await q.all<{ lo: number; hi: number }>(
+      `SELECT min(rn) AS lo, max(rn) AS hi FROM ${r.keys}
         WHERE rn >= ? AND rn < ? GROUP BY (records_before - (SELECT min(records_before) FROM ${r.keys} WHERE rn >= ? AND rn < ?)) // ? ORDER BY 1`,
       [r.offset, r.offset + r.limit, r.offset, r.offset + r.limit, n]);
     const out = slices.map((w): ExportPart => {
       const [lo, hi] = [Number(w.lo), Number(w.hi)];
-      // epoch_ms() drops microseconds: the window ends a millisecond later
-      return { rows: hi - lo + 1, range: { offset: lo, limit: hi - lo + 1, keys: r.keys, started: [Number(w.first), Number(w.last) + 1] } };
+      return { rows: hi - lo + 1, range: { offset: lo, limit: hi - lo + 1, keys: r.keys, records: r.records } };
     });
     return out.length ? out : [part];
   }

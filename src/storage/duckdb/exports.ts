@@ -11,7 +11,7 @@
  * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
  * export nor the part. Sessions are aggregates in order of first event: the export numbers the
  * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number;
- * a slice's records are gathered span by span into files first, then summed (sliceCopy, gathered).
+ * a part's records are gathered span by span into files first, and its slices summed from them (gathered).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -94,25 +94,29 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     }
     return name;
   }
-  // A sessions slice's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
-  // beside the slice's (a temporary table would hold every slice's till the transaction ends), read
-  // by the slice's statement; removed when the next slice gathers, and when the export ends.
+  // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
+  // beside the part's (a temporary table would hold every part's till the transaction ends), read by
+  // its slices; removed when the part ends, or the export.
   let gatheredFiles: string[] = [];
-  async function gathered(src: ExportSource, slice: ExportPart, beside: string): Promise<ExportPart> {
-    const r = slice.range;
-    if (!('offset' in r)) throw new Error('a sessions slice is a range of offsets');
-    await removeGathered();
+  async function gathered(src: ExportSource, part: ExportPart, beside: string): Promise<ExportPart> {
+    const r = part.range;
+    if (!('offset' in r) || !r.keys) throw new Error('a sessions part is a range of its keys');
+    const w = await q.one<{ lo: number | null; hi: number | null }>(
+      `SELECT epoch_ms(min(first_event_at)) AS lo, epoch_ms(max(last_started_at)) AS hi FROM ${r.keys} WHERE rn >= ? AND rn < ?`, [r.offset, r.offset + r.limit]);
+    // epoch_ms() drops microseconds: the window ends a millisecond later
+    const started = w?.lo != null && w.hi != null ? [Number(w.lo), Number(w.hi) + 1] as const : undefined;
     const p: Param[] = [];
-    const b = await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, r), p);
+    const b = started ? await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, { ...r, started }), p) : null;
     const spans = b?.lo != null && b.hi != null ? cut(Number(b.lo) - 1, Number(b.hi), slicing.span) : [{ rows: 0, range: { after: -1, through: -1 } }];
+    await removeGathered();
     for (const [i, span] of spans.entries()) {
       const file = `${beside}.records.${String(i).padStart(4, '0')}.parquet`;
       gatheredFiles.push(file);
       const params: Param[] = [];
-      await q.run(`COPY (${sessionRecordsSpan(src, params, r, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
+      await q.run(`COPY (${sessionRecordsSpan(src, params, { ...r, started }, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
       await db.releaseCache(); // between statements: the blocks the span read
     }
-    return { rows: slice.rows, range: { ...r, records: `read_parquet([${gatheredFiles.map((f) => `'${f}'`).join(', ')}])` } };
+    return { rows: part.rows, range: { ...r, records: `read_parquet([${gatheredFiles.map((f) => `'${f}'`).join(', ')}])` } };
   }
   async function removeGathered(): Promise<void> {
     for (const f of gatheredFiles) await rm(f, { force: true });
@@ -156,8 +160,13 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // slices, the cache handed back between them, as are ranges that need a sort and sessions.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
     if (unsorted && !sparse) return hashWhileWritten(path, () => runCopy(q, unsorted));
-    const slices = await slicesOf(q, src, part, ids);
-    return format === 'parquet' ? parquetInSlices(src, slices, ids, !!unsorted, path) : textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
+    if (src.scope === 'sessions') part = await gathered(src, part, path);
+    try {
+      const slices = await slicesOf(q, src, part, ids);
+      return format === 'parquet' ? await parquetInSlices(src, slices, ids, !!unsorted, path) : await textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
+    } finally {
+      await removeGathered();
+    }
   }
 
   /**
@@ -166,7 +175,6 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
    */
   async function sliceCopy(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, seen: { joinFree: boolean },
     to: { format: CopyFormat; path: string; first: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[]; noCaching?: boolean }> {
-    if (src.scope === 'sessions') slice = await gathered(src, slice, to.path);
     const stored = asStored && (await unsortedCopy(q, src, slice, ids, to.format === 'xlsx' ? to : { format: to.format, path: to.path, gzip: false, noHeader: !to.first }, seen));
     if (stored) return stored;
     const params: Param[] = [];
@@ -270,10 +278,15 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // range read as stored would not keep its order, and sorted slices streamed held ~880 MB for a
     // million view records.
     const seen = { joinFree: false };
-    const slices = await slicesOf(q, src, part, ids);
-    await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
-      async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
-      (file, written) => tailRows(file, written, visit));
+    if (src.scope === 'sessions') part = await gathered(src, part, scratch);
+    try {
+      const slices = await slicesOf(q, src, part, ids);
+      await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
+        async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
+        (file, written) => tailRows(file, written, visit));
+    } finally {
+      await removeGathered();
+    }
   }
 }
 
