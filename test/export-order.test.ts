@@ -307,7 +307,7 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
   }
 });
 
-it('sessions: a slice sums every record of its sessions, however far apart they started (each slice reads its sessions\' window)', { timeout: 60_000 }, async () => {
+it('sessions: a slice sums every record of its sessions, however far apart they started and wherever they lie (records gathered over many spans of rowids)', { timeout: 60_000 }, async () => {
   // 30 sessions of two records each: the first records a second apart, the second ones all after
   // every first one, in reverse order, 999 µs past the millisecond (the window's end is kept in
   // milliseconds). A slice of one session must still find its late record.
@@ -322,6 +322,7 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
   slicing.rows = 4; // slices of one session
+  slicing.span = 16; // a session's two records in different spans (files) of the part's records
   try {
     const src: ExportSource = {
       scope: 'sessions', accountId: 'multi', fromMs: base, toMs: base + 60_000, filters: {}, neutralize: false,
@@ -334,6 +335,7 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
       [`m${String(i).padStart(2, '0')}`, '2', '2', new Date(base + 100_000 + (29 - i) * 1000 + 5000).toISOString()]));
   } finally {
     slicing.rows = 262_144;
+    slicing.span = 1_048_576;
     await store.close();
   }
 });

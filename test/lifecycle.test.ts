@@ -121,7 +121,7 @@ describe('npm start runs the bundled server', () => {
       assert.doesNotMatch(js, /^import .* from ['"]\.{1,2}\//m, 'the project\'s own modules are inside the bundle');
       assert.match(js, /sourceMappingURL=server\.mjs\.map\s*$/);
       assert.ok(existsSync(`${bundle}.map`));
-      assert.equal(readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith('.tmp')).length, 0, 'no temporary files left');
+      assert.equal(readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith(`.${c.proc.pid}.tmp`)).length, 0, 'no temporary files of this start left');
 
       assert.equal((await fetch(`${c.url}/healthz`)).status, 200); // the migrations ran: the store answers
       const app = await fetch(`${c.url}/`);

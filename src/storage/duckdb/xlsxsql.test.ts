@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
 import { Db } from './db.ts';
-import { xlsxRowsSql } from './xlsxsql.ts';
+import { xlsxRowKindsSql, xlsxRowsSql } from './xlsxsql.ts';
 
 let dir: string;
 let db: Db;
@@ -57,6 +57,8 @@ it('each path is taken and right: a plain row, one with a query string, one with
     ['a\x7fb', '_x0041_', Number.NaN, 'ok'],
   ]);
   assert.deepEqual(plain, full);
+  // The rows went the three ways (the comparison above alone would pass with every row careful).
+  assert.deepEqual((await db.all<{ kind: string }>(`SELECT kind FROM (${xlsxRowKindsSql(`${INNER} ORDER BY id`, TYPES)}) s`)).map((r) => r.kind), ['plain', 'escape', 'careful', 'careful']);
   const byId = new Map(plain.map((x) => [/^<row><c><v>(\d+)<\/v>/.exec(x)![1], x]));
   assert.equal(byId.get('0'), '<row><c><v>0</v></c><c t="inlineStr"><is><t>plain</t></is></c><c t="inlineStr"><is><t>words</t></is></c><c><v>1.5</v></c><c/></row>');
   assert.match(byId.get('1')!, /<t>https:\/\/e\.com\/\?a=1&amp;b=&lt;2&gt;<\/t>/);

@@ -87,9 +87,16 @@ export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], car
   const row = (text: (c: string) => string) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? text(`c${i}::VARCHAR`) : cell(`c${i}`, t))).join(', ')}, '</row>')`;
   const text = types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
   if (!text.length || careful) return `SELECT ${row((c) => textCell(c, true))} AS x FROM (${inner}) t`;
-  const all = `SELECT *, concat(${text.join(`, ${SEP}, `)}) AS ${ALL} FROM (${inner}) t`;
-  return `SELECT CASE
-      WHEN strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, ${SPECIAL}) THEN ${row((c) => plainTextCell(c, false))}
-      WHEN strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}') THEN ${row((c) => plainTextCell(c, true))}
-      ELSE ${row((c) => textCell(c, true))} END AS x FROM (${all}) t`;
+  return `SELECT CASE WHEN ${PLAIN} THEN ${row((c) => plainTextCell(c, false))} WHEN ${ESCAPE_ONLY} THEN ${row((c) => plainTextCell(c, true))}
+      ELSE ${row((c) => textCell(c, true))} END AS x FROM (${withText(inner, text)}) t`;
+}
+
+const PLAIN = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, ${SPECIAL})`;
+const ESCAPE_ONLY = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}')`;
+const withText = (inner: string, text: string[]) => `SELECT *, concat(${text.join(`, ${SEP}, `)}) AS ${ALL} FROM (${inner}) t`;
+
+/** Which way xlsxRowsSql takes each row of `inner` (`kind`: plain, escape, careful), for the tests. */
+export function xlsxRowKindsSql(inner: string, types: readonly XlsxColumnType[]): string {
+  const text = types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
+  return `SELECT CASE WHEN ${PLAIN} THEN 'plain' WHEN ${ESCAPE_ONLY} THEN 'escape' ELSE 'careful' END AS kind FROM (${withText(inner, text)}) t`;
 }
