@@ -166,10 +166,10 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
 /**
  * The slices of a key-range part. Dense keys (events: `seq` runs on with few gaps) are cut by
  * arithmetic, no query: keys are unique integers, so a span of `slicing.rows` keys holds at most
- * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids): where
- * a slice reads as stored (the plan of the first span keeps storage order), nothing is sorted and a
- * slice's rows do not matter, only the blocks it reads: spans of `slicing.span` keys, by arithmetic
- * too. Otherwise (each slice sorted) the bounds come from a top-N of the key column inside the part,
+ * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids):
+ * where a slice reads as stored (the plans of the first and the last span keep storage order),
+ * nothing is sorted and a slice's rows do not matter, only the blocks it reads: spans of
+ * `slicing.span` keys, by arithmetic too. Otherwise (each slice sorted) the bounds come from a top-N of the key column inside the part,
  * so a slice holds at most `slicing.rows` rows and spans at most `slicing.span` keys.
  */
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
