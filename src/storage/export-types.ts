@@ -30,10 +30,9 @@ export interface ExportPart {
     | { readonly after: number; readonly through: number }
     /**
      * `keys`: where the adapter keeps the sorted keys the offsets count in (its own name);
-     * `started`: the adapter's bounds, [from, to) epoch ms, of when the rows' records started;
-     * `records`: where the adapter gathered those records (its own name).
+     * `records`: where the adapter gathered the rows' records (its own name).
      */
-    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly started?: readonly [number, number]; readonly records?: string };
+    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly records?: string };
 }
 
 /** Reads of one export, all against the same snapshot of the data. */

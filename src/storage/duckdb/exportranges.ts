@@ -169,8 +169,9 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
  * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids):
  * where a slice reads as stored (the plans of the first and the last span keep storage order),
  * nothing is sorted and a slice's rows do not matter, only the blocks it reads: spans of
- * `slicing.span` keys, by arithmetic too. Otherwise (each slice sorted) the bounds come from a top-N of the key column inside the part,
- * so a slice holds at most `slicing.rows` rows and spans at most `slicing.span` keys.
+ * `slicing.span` keys, by arithmetic too. Otherwise (each slice sorted) the bounds come from a
+ * top-N of the key column inside the part, so a slice holds at most `slicing.rows` rows and spans at
+ * most `slicing.span` keys.
  */
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
   const r = part.range;

@@ -96,7 +96,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
   // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
   // beside the part's (a temporary table would hold every part's till the transaction ends), read by
-  // its slices; removed when the part ends, or the export.
+  // its slices; removed when the part ends (removeGathered in copyPart and xlsxPart).
   let gatheredFiles: string[] = [];
   async function gathered(src: ExportSource, part: ExportPart, beside: string): Promise<ExportPart> {
     const r = part.range;
@@ -106,9 +106,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // epoch_ms() drops microseconds: the window ends a millisecond later
     const started = w?.lo != null && w.hi != null ? [Number(w.lo), Number(w.hi) + 1] as const : undefined;
     const p: Param[] = [];
-    const b = started ? await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, { ...r, started }), p) : null;
+    const b = started ? await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, started), p) : null;
     const spans = b?.lo != null && b.hi != null ? cut(Number(b.lo) - 1, Number(b.hi), slicing.span) : [{ rows: 0, range: { after: -1, through: -1 } }];
-    await removeGathered();
     for (const [i, span] of spans.entries()) {
       const file = `${beside}.records.${String(i).padStart(4, '0')}.parquet`;
       gatheredFiles.push(file);
@@ -127,7 +126,6 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // connection does not keep them after a COMMIT.
     close: async () => {
       for (const name of keysOf.values()) await q.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => {});
-      await removeGathered();
     },
     parts: (src, partRows) => released(() => partsOf(src, partRows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
@@ -160,8 +158,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // slices, the cache handed back between them, as are ranges that need a sort and sessions.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
     if (unsorted && !sparse) return hashWhileWritten(path, () => runCopy(q, unsorted));
-    if (src.scope === 'sessions') part = await gathered(src, part, path);
     try {
+      if (src.scope === 'sessions') part = await gathered(src, part, path);
       const slices = await slicesOf(q, src, part, ids);
       return format === 'parquet' ? await parquetInSlices(src, slices, ids, !!unsorted, path) : await textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
     } finally {
@@ -278,8 +276,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // range read as stored would not keep its order, and sorted slices streamed held ~880 MB for a
     // million view records.
     const seen = { joinFree: false };
-    if (src.scope === 'sessions') part = await gathered(src, part, scratch);
     try {
+      if (src.scope === 'sessions') part = await gathered(src, part, scratch);
       const slices = await slicesOf(q, src, part, ids);
       await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
         async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),

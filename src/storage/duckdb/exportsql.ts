@@ -114,15 +114,10 @@ export function sessionRecordsSpan(src: ExportSource, params: Param[], part: Ses
     ORDER BY k.rn, v.rowid`;
 }
 
-/** The rowids (lowest, highest) of the account's records that started in a sessions part's window, for sessionRecordsSpan's spans. */
-export function sessionRowidsSql(src: ExportSource, params: Param[], part: SessionRange): string {
-  params.push(src.accountId);
-  let window = '';
-  if (part.started) {
-    window = ' AND started_at >= ? AND started_at < ?';
-    params.push(new Date(part.started[0]), new Date(part.started[1]));
-  }
-  return `SELECT min(rowid) AS lo, max(rowid) AS hi FROM view_records WHERE account_id = ?${window}`;
+/** The rowids (lowest, highest) of the account's records that started in a sessions part's window [from, to) epoch ms, for sessionRecordsSpan's spans. */
+export function sessionRowidsSql(src: ExportSource, params: Param[], started: readonly [number, number]): string {
+  params.push(src.accountId, new Date(started[0]), new Date(started[1]));
+  return 'SELECT min(rowid) AS lo, max(rowid) AS hi FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?';
 }
 
 /** The account's view records the filters select, whenever they started (`account`: see whereSql). */

@@ -17,7 +17,8 @@ import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
 
 // The characters XML 1.0 forbids: C0 controls but TAB, LF, CR; U+FFFE, U+FFFF. (A constant regular
 // expression is compiled once; translate() with this many characters costs ten times more a cell.)
-const FORBIDDEN = String.raw`'[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]'`;
+const FORBIDDEN_CHARS = String.raw`[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]`;
+const FORBIDDEN = `'${FORBIDDEN_CHARS}'`;
 // First and last characters tested with ascii() (a code point) and ends_with() (bytes): left() and
 // right() work on grapheme clusters and cost several times more.
 // list_contains(), not IN: an IN list of constants becomes a join, which loses storage order (exports.ts).
@@ -69,13 +70,20 @@ function cell(c: string, t: Exclude<XlsxColumnType, 'string'>): string {
 // the full textCell. A CASE evaluates a branch for its own rows alone. Every path gives the same
 // bytes for a row it takes.
 const SEP = 'chr(127)';
-const CAREFUL = String.raw`[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]|_x|(^|\x7F)[ \t\n\r=+\-@]|[ \t\n\r](\x7F|$)`;
+const CAREFUL = FORBIDDEN_CHARS + String.raw`|_x|(^|\x7F)[ \t\n\r=+\-@]|[ \t\n\r](\x7F|$)`;
 const SPECIAL = `'${CAREFUL}|[&<>\\r]'`;
 const ALL = 'xlsx_row_text';
 
 /** A text cell of `x` (VARCHAR) in a row that needs no care (CAREFUL): wrapped, escaped if `esc`. */
 const plainTextCell = (x: string, esc: boolean) =>
   `CASE WHEN ${x} IS NULL OR ${x} = '' THEN '<c/>' ELSE concat('<c t="inlineStr"><is><t>', ${esc ? escape(x) : x}, '</t></is></c>') END`;
+
+const PLAIN = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, ${SPECIAL})`;
+const ESCAPE_ONLY = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}')`;
+/** The text columns of a row of these types. */
+const textColumns = (types: readonly XlsxColumnType[]) => types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
+/** `inner` with its row's text joined by DEL (ALL), what PLAIN and ESCAPE_ONLY test. */
+const withText = (inner: string, text: string[]) => `SELECT *, concat(${text.join(`, ${SEP}, `)}) AS ${ALL} FROM (${inner}) t`;
 
 /**
  * Wraps `inner` (a SELECT whose columns are `c0`, `c1`, … in output order: times as TIMESTAMP, text
@@ -85,18 +93,13 @@ const plainTextCell = (x: string, esc: boolean) =>
 export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], careful = false): string {
   // One concat() of every piece: chained || would copy the growing row once per cell.
   const row = (text: (c: string) => string) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? text(`c${i}::VARCHAR`) : cell(`c${i}`, t))).join(', ')}, '</row>')`;
-  const text = types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
+  const text = textColumns(types);
   if (!text.length || careful) return `SELECT ${row((c) => textCell(c, true))} AS x FROM (${inner}) t`;
   return `SELECT CASE WHEN ${PLAIN} THEN ${row((c) => plainTextCell(c, false))} WHEN ${ESCAPE_ONLY} THEN ${row((c) => plainTextCell(c, true))}
       ELSE ${row((c) => textCell(c, true))} END AS x FROM (${withText(inner, text)}) t`;
 }
 
-const PLAIN = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, ${SPECIAL})`;
-const ESCAPE_ONLY = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}')`;
-const withText = (inner: string, text: string[]) => `SELECT *, concat(${text.join(`, ${SEP}, `)}) AS ${ALL} FROM (${inner}) t`;
-
 /** Which way xlsxRowsSql takes each row of `inner` (`kind`: plain, escape, careful), for the tests. */
 export function xlsxRowKindsSql(inner: string, types: readonly XlsxColumnType[]): string {
-  const text = types.flatMap((t, i) => (t === 'string' ? [`c${i}::VARCHAR`] : []));
-  return `SELECT CASE WHEN ${PLAIN} THEN 'plain' WHEN ${ESCAPE_ONLY} THEN 'escape' ELSE 'careful' END AS kind FROM (${withText(inner, text)}) t`;
+  return `SELECT CASE WHEN ${PLAIN} THEN 'plain' WHEN ${ESCAPE_ONLY} THEN 'escape' ELSE 'careful' END AS kind FROM (${withText(inner, textColumns(types))}) t`;
 }
