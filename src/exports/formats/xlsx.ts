@@ -46,6 +46,11 @@ export interface XlsxOptions {
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
 const MARKED = /\x01([^\x02]*)\x02/g;
+/**
+ * A row of the store's XML (src/storage/duckdb/xlsxsql.ts) with its marked cells (\x01 text \x02:
+ * text the store left to the writer) made text cells like any other.
+ */
+export const finishRow = (x: string): string => (x.includes('\x01') ? x.replace(MARKED, (_m, text: string) => textCell(text, '') || '<c/>') : x);
 /** What ends each row of the bytes addRowLines takes (\x03, a character XML forbids, then LF). */
 export const ROW_END = Buffer.from('\x03\n');
 const CHUNK_CHARS = 256 * 1024; // rows are batched into strings of about this size before a write
@@ -120,8 +125,8 @@ export class XlsxWriter {
 
   /**
    * Adds rows already written as XML by the store (src/storage/duckdb/xlsxsql.ts): `<row>` elements
-   * without `r`, every cell present. A cell marked \x01…\x02 holds text the store left to us (too
-   * long, or holding `_xHHHH_`): it is cleaned, cut and escaped here like any text cell.
+   * without `r`, every cell present. A cell marked \x01…\x02 holds text the store left to us (text
+   * that needs care: finishRow): it is cleaned, cut and escaped here like any text cell.
    */
   async addRowsXml(rows: readonly string[]): Promise<void> {
     for (const x of rows) {
@@ -130,7 +135,7 @@ export class XlsxWriter {
       if (this.sheet === null || this.rowInSheet >= this.maxRows) this.nextSheet();
       this.rowInSheet++;
       this.rows++;
-      this.buf += x.includes('\x01') ? x.replace(MARKED, (_m, text: string) => textCell(text, '') || '<c/>') : x;
+      this.buf += finishRow(x);
       if (this.buf.length >= CHUNK_CHARS) await this.flush();
     }
   }
@@ -166,7 +171,7 @@ export class XlsxWriter {
       this.rows++;
       if (marked >= 0 && marked < end) {
         await emit(end + ROW_END.length);
-        this.buf += buf.toString('utf8', pos, end).replace(MARKED, (_m, text: string) => textCell(text, '') || '<c/>');
+        this.buf += finishRow(buf.toString('utf8', pos, end));
         if (this.buf.length >= CHUNK_CHARS) await this.flush();
         marked = buf.indexOf(1, end);
       } else {
