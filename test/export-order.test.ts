@@ -17,7 +17,7 @@ import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
-import { slicesOf, slicing, unsortedCopy } from '../src/storage/duckdb/exportranges.ts';
+import { slicesOf, slicing, unsortedCopy, type SlicePlans } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
 import { sessionKeysTable } from '../src/storage/duckdb/exportsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
@@ -102,6 +102,33 @@ it('the plan check: ranges keep storage order where the plan does, with two thre
     assert.deepEqual(seen, {
       two: { events: true, 'events neutralized': true, 'events semi-join': false, views: false, 'views by project': false, 'events, order off': false },
       one: { events: true, 'events neutralized': true, 'events semi-join': false, views: true, 'views by project': true, 'events, order off': false },
+    });
+  } finally {
+    await db.close();
+  }
+});
+
+it('the plan check of a part\'s slices: a plan through a join holds for slices as wide as the one checked, others are checked again', async () => {
+  const db = await Db.open(dbPath, 1, { memoryLimit: '512MB', threads: 1 });
+  try {
+    await db.with(async (q) => {
+      const explains: string[] = [];
+      const counting = new Proxy(q, { get: (t, k) => (k === 'one' ? (sql: string, p: Param[]) => { if (sql.startsWith('EXPLAIN')) explains.push(sql); return t.one(sql, p); } : Reflect.get(t, k)) });
+      const run = async (src: ExportSource, widths: number[]) => {
+        const seen: SlicePlans = {};
+        explains.length = 0;
+        const noCaching: Array<boolean | undefined> = [];
+        let after = 0;
+        for (const w of widths) {
+          noCaching.push((await unsortedCopy(counting, src, { rows: 0, range: { after, through: after + w } }, undefined, { format: 'csv', path: '/dev/null', gzip: false }, seen))?.noCaching);
+          after += w;
+        }
+        return { explains: explains.length, noCaching };
+      };
+      // View records join the catalog: checked at the first width and again at another one.
+      assert.deepEqual(await run(source('views'), [1000, 1000, 1000, 300]), { explains: 2, noCaching: [true, true, true, true] });
+      // Raw events plan as a scan alone: checked once, whatever the widths.
+      assert.deepEqual(await run(source('events'), [1000, 1000, 300]), { explains: 1, noCaching: [false, false, false] });
     });
   } finally {
     await db.close();

@@ -33,13 +33,16 @@ import { xlsxRowsSql } from './xlsxsql.ts';
  * COPY too.
  *
  * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
- * `seen`: the slices of one part, in turn. Once one of them plans as a scan under filters and
- * projections alone, the others (the same statement with other bounds: no join order to choose)
- * are not checked again — an EXPLAIN of an XLSX statement takes ~85 ms.
+ * `seen`: the slices of one part, in turn (SlicePlans). Once one of them plans as a scan under
+ * filters and projections alone, the others (the same statement with other bounds: no join order
+ * to choose) are not checked again. A plan through a join holds for the slices as wide as the one
+ * checked (the join's sides are chosen by estimates, which depend on the width; view records'
+ * spans are all of one width but the last), and the others are checked. An EXPLAIN of an XLSX
+ * statement takes ~30 ms.
  */
 export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
   to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] },
-  seen?: { joinFree: boolean }): Promise<OrderedCopy | null> {
+  seen?: SlicePlans): Promise<OrderedCopy | null> {
   const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
   if (!table || !('after' in part.range)) return null;
   const params: Param[] = [];
@@ -47,12 +50,17 @@ export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: Expo
   const sql = to.format === 'xlsx'
     ? xlsxRowsCopy(rows, to.types, to.path)
     : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
-  if (seen?.joinFree) return { sql, params, noCaching: false };
+  const width = part.range.through - part.range.after;
+  const known = seen?.kept;
+  if (known && (!known.viaJoin || known.width === width)) return { sql, params, noCaching: known.viaJoin };
   const kept = await orderKeptBy(q, sql, params);
   if (kept?.source !== `.${table}`) return null;
-  if (seen && !kept.viaJoin) seen.joinFree = true;
+  if (seen) seen.kept ??= { viaJoin: kept.viaJoin, width };
   return { sql, params, noCaching: kept.viaJoin };
 }
+
+/** What the slices of one part learned of their plan (unsortedCopy): the first slice's verdict, of its width. */
+export interface SlicePlans { kept?: { viaJoin: boolean; width: number } }
 
 /** A COPY that writes its rows in storage order; `noCaching`: only when run by runCopy. */
 export interface OrderedCopy { sql: string; params: Param[]; noCaching: boolean }
@@ -202,8 +210,8 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     const stored = async (sl: ExportPart) => (await unsortedCopy(q, src, sl, ids, { format: 'csv', path: '/dev/null', gzip: false })) !== null;
     if (await stored(spans[0]!) && await stored(spans.at(-1)!)) return spans;
     const params: Param[] = [];
-    const { from, where, key } = fromWhere(src, params, ids);
-    const slices = await keyRanges(q, { from, where, key: key!, params }, r.after, r.through, slicing.rows);
+    const { from, where, key, counted } = fromWhere(src, params, ids);
+    const slices = await keyRanges(q, { from: counted ?? from, where, key: key!, params }, r.after, r.through, slicing.rows);
     // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
     // the keys they span: a slice spans at most slicing.span keys (a slice of a tenth of the rows
     // spanned 2.6M keys and held ~320 MB, see bench/README.md).

@@ -24,7 +24,7 @@ import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
-import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy } from './exportranges.ts';
+import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type SlicePlans } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable, sessionRecordsSpan, sessionRowidsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
@@ -142,9 +142,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];
     }
     const params: Param[] = [];
-    const { from, where, key } = fromWhere(src, params, await catalogIds(q, src));
+    const { from, where, key, counted } = fromWhere(src, params, await catalogIds(q, src));
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
-    const parts = await keyRanges(q, { from, where, key, params }, -1, null, partRows);
+    const parts = await keyRanges(q, { from: counted ?? from, where, key, params }, -1, null, partRows);
     return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
   }
 
@@ -171,7 +171,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
    * The COPY of one slice to `file`: read as stored where its plan keeps order (`asStored`: the
    * part's does), else sorted.
    */
-  async function sliceCopy(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, seen: { joinFree: boolean },
+  async function sliceCopy(src: ExportSource, slice: ExportPart, ids: string[] | undefined, asStored: boolean, seen: SlicePlans,
     to: { format: CopyFormat; path: string; first: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] }): Promise<{ sql: string; params: Param[]; noCaching?: boolean }> {
     const stored = asStored && (await unsortedCopy(q, src, slice, ids, to.format === 'xlsx' ? to : { format: to.format, path: to.path, gzip: false, noHeader: !to.first }, seen));
     if (stored) return stored;
@@ -226,7 +226,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       }
     };
     const array = format === 'json' ? new JsonArrayFromLines() : null;
-    const seen = { joinFree: false };
+    const seen: SlicePlans = {};
     try {
       const rows = await pipeSlices(slices.length, [`${path}.0.slice`, `${path}.1.slice`],
         async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, asStored, seen, { format: array ? 'jsonl' : format, path: file, first: i === 0 })),
@@ -252,7 +252,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const files = slices.map((_, i) => `${path}.${String(i).padStart(6, '0')}.slice`);
     let rows = 0;
     try {
-      const seen = { joinFree: false };
+      const seen: SlicePlans = {};
       for (const [i, slice] of slices.entries()) {
         rows += await runCopy(q, await sliceCopy(src, slice, ids, asStored, seen, { format: 'parquet', path: files[i]!, first: i === 0 }));
         await db.releaseCache(); // between statements: the blocks the slice read
@@ -275,7 +275,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // written so far to the writer (whose deflating runs in the thread pool). A streamed result of a
     // range read as stored would not keep its order, and sorted slices streamed held ~880 MB for a
     // million view records.
-    const seen = { joinFree: false };
+    const seen: SlicePlans = {};
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, scratch);
       const slices = await slicesOf(q, src, part, ids);
