@@ -13,11 +13,13 @@
  * and less than 32,767 bytes in all. One regular expression over the row's text (its cells joined by
  * DEL, a character XML allows, so that a cell's start and end are seen; DEL in a value only sends its
  * row the careful way) finds them, instead of a dozen tests a cell: their text cells are wrapped as
- * they are. Rows needing only & < > CR escaped (URLs with queries) get the escapes. Every text cell
- * of the other rows, and text from numbers and times, is left to the writer: \x01 + the text without
- * the characters XML forbids + \x02, finished by XlsxWriter (finishRow) like any text cell of its
- * own. Testing every cell here too made the statement three times longer, and DuckDB took ~100 ms
- * more to bind and plan it (bench/README.md), once a slice.
+ * they are. Rows needing only & < > CR escaped (URLs with queries) get the escapes. In the other
+ * rows, one regular expression a cell finds the cells that need care, and those, and text from
+ * numbers and times, are left to the writer: \x01 + the text without the characters XML forbids +
+ * \x02, finished by XlsxWriter (finishRow) like any text cell of its own (~9 µs a row whose every
+ * cell is marked). Finishing them here too (a dozen tests a cell, written out for every text
+ * column) made the statement three times longer, and DuckDB took ~100 ms more to bind and plan it
+ * (bench/README.md), once a slice.
  */
 import { STYLE_DATE } from '../../exports/formats/xlsx-xml.ts';
 import type { XlsxColumnType } from '../../exports/formats/xlsx.ts';
@@ -32,9 +34,18 @@ const escape = (x: string) =>
 
 /** Text for the writer to finish: `x` marked, without the characters XML forbids if `forbidden`. */
 const marked = (x: string, forbidden: boolean) => `concat(chr(1), ${forbidden ? `regexp_replace(${x}, '${FORBIDDEN_CHARS}', '', 'g')` : x}, chr(2))`;
-/** A text cell of `x` (VARCHAR): empty, or plain (wrapped, escaped if `esc`), or marked. */
-const textCell = (x: string, way: 'plain' | 'escape' | 'marked') => `CASE WHEN ${x} IS NULL OR ${x} = '' THEN '<c/>' ELSE ${way === 'marked'
-  ? marked(x, true) : `concat('<c t="inlineStr"><is><t>', ${way === 'escape' ? escape(x) : x}, '</t></is></c>')`} END`;
+/**
+ * A text cell of `x` (VARCHAR), empty or else: `plain` wrapped as it is; `escape` wrapped, & < > CR
+ * escaped; `careful` marked if it needs care (CAREFUL_CELL, over 32,767 bytes), else as `escape`;
+ * `marked` marked.
+ */
+const textCell = (x: string, way: Way) => {
+  const wrapped = (esc: boolean) => `concat('<c t="inlineStr"><is><t>', ${esc ? escape(x) : x}, '</t></is></c>')`;
+  const cell = way === 'plain' ? wrapped(false) : way === 'escape' ? wrapped(true) : way === 'marked' ? marked(x, true)
+    : `CASE WHEN strlen(${x}) > 32767 OR regexp_matches(${x}, '${CAREFUL_CELL}') THEN ${marked(x, true)} ELSE ${wrapped(true)} END`;
+  return `CASE WHEN ${x} IS NULL OR ${x} = '' THEN '<c/>' ELSE ${cell} END`;
+};
+type Way = 'plain' | 'escape' | 'careful' | 'marked';
 
 /** The cell of column `c` of a type other than text. */
 function cell(c: string, t: Exclude<XlsxColumnType, 'string'>): string {
@@ -55,6 +66,8 @@ function cell(c: string, t: Exclude<XlsxColumnType, 'string'>): string {
   }
 }
 
+// What needs care in a cell, and in a row's text (cells joined by DEL).
+const CAREFUL_CELL = FORBIDDEN_CHARS + String.raw`|_x|^[ \t\n\r=+\-@]|[ \t\n\r]$`;
 const CAREFUL = FORBIDDEN_CHARS + String.raw`|_x|(^|\x7F)[ \t\n\r=+\-@]|[ \t\n\r](\x7F|$)`;
 const ALL = 'xlsx_row_text';
 const PLAIN = `strlen(${ALL}) <= 32767 AND NOT regexp_matches(${ALL}, '${CAREFUL}|[&<>\\r]')`;
@@ -78,13 +91,13 @@ function withCells(inner: string, types: readonly XlsxColumnType[]): string {
  */
 export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], allMarked = false): string {
   // One concat() of every piece: chained || would copy the growing row once per cell.
-  const row = (way: 'plain' | 'escape' | 'marked') => `concat('<row>', ${types.map((t, i) => (t === 'string' ? textCell(`c${i}::VARCHAR`, way) : `x${i}`)).join(', ')}, '</row>')`;
+  const row = (way: Way) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? textCell(`c${i}::VARCHAR`, way) : `x${i}`)).join(', ')}, '</row>')`;
   const src = withCells(inner, types);
   if (allMarked || !types.includes('string')) return `SELECT ${row('marked')} AS x FROM (${src}) t`;
-  return `SELECT CASE WHEN ${PLAIN} THEN ${row('plain')} WHEN ${ESCAPE_ONLY} THEN ${row('escape')} ELSE ${row('marked')} END AS x FROM (${src}) t`;
+  return `SELECT CASE WHEN ${PLAIN} THEN ${row('plain')} WHEN ${ESCAPE_ONLY} THEN ${row('escape')} ELSE ${row('careful')} END AS x FROM (${src}) t`;
 }
 
-/** Which way xlsxRowsSql takes each row of `inner` (`kind`: plain, escape, marked), for the tests. */
+/** Which way xlsxRowsSql takes each row of `inner` (`kind`: plain, escape, careful), for the tests. */
 export function xlsxRowKindsSql(inner: string, types: readonly XlsxColumnType[]): string {
-  return `SELECT CASE WHEN ${PLAIN} THEN 'plain' WHEN ${ESCAPE_ONLY} THEN 'escape' ELSE 'marked' END AS kind FROM (${withCells(inner, types)}) t`;
+  return `SELECT CASE WHEN ${PLAIN} THEN 'plain' WHEN ${ESCAPE_ONLY} THEN 'escape' ELSE 'careful' END AS kind FROM (${withCells(inner, types)}) t`;
 }
