@@ -19,7 +19,7 @@ import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicesOf, slicing, unsortedCopy, type SlicePlans } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
-import { sessionKeysTable } from '../src/storage/duckdb/exportsql.ts';
+import { sessionKeysSql } from '../src/storage/duckdb/exportsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
@@ -241,7 +241,7 @@ for (const threads of [2, 1]) {
       try {
         const src = source('events');
         await assert.rejects(store.exports.snapshot(async (snap) => {
-          const [part] = await snap.parts(src, PART);
+          const [part] = await snap.parts(src, PART, join(dir, 'scratch'));
           let calls = 0;
           await snap.xlsxRows(src, part!, ['string', 'string', 'date'], async () => {
             if (++calls === 3) throw new Error('the writer broke');
@@ -257,7 +257,7 @@ for (const threads of [2, 1]) {
     it('a part whose COPY fails (hashed as written) rejects with DuckDB\'s error: the run fails, to be retried', async () => {
       const src = source('events');
       await assert.rejects(store.exports.snapshot(async (snap) => {
-        const [part] = await snap.parts(src, PART);
+        const [part] = await snap.parts(src, PART, join(dir, 'scratch'));
         await snap.copy(src, part!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
       }), /no-such-dir/);
     });
@@ -375,14 +375,15 @@ it('sessions: a slice holds a quarter slice of records, not of sessions (session
     await db.with(async (q) => {
       const src: ExportSource = { scope: 'sessions', accountId: 'multi', fromMs: now - 20 * 86_400_000, toMs: now, filters: {}, neutralize: false, fields: [] };
       const params: Param[] = [];
-      await q.run(sessionKeysTable(src, params, 'keys_slices_test'), params);
+      const file = join(dir, 'keys-slices-test.parquet');
+      await q.run(`COPY (${sessionKeysSql(src, params)}) TO '${file}' (FORMAT PARQUET)`, params);
       try {
-        const slices = await slicesOf(q, src, { rows: 30, range: { offset: 0, limit: 30, keys: 'keys_slices_test' } }, undefined);
+        const slices = await slicesOf(q, src, { rows: 30, range: { offset: 0, limit: 30, keys: `read_parquet('${file}')` } }, undefined);
         // Records before each session: 0, 2, 4, …; in threes: sessions {0, 1}, {2}, {3, 4}, {5}, …
         assert.deepEqual(slices.map((sl) => sl.rows), Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 2)));
         assert.deepEqual(slices.map((sl) => (sl.range as { offset: number }).offset), Array.from({ length: 20 }, (_, i) => Math.floor(i / 2) * 3 + (i % 2) * 2));
       } finally {
-        await q.run('DROP TABLE temp.keys_slices_test');
+        rmSync(file, { force: true });
       }
     });
   } finally {
@@ -391,21 +392,30 @@ it('sessions: a slice holds a quarter slice of records, not of sessions (session
   }
 });
 
-it('sessions: the keys table an export numbers its sessions in goes when the export ends, from every pooled connection; the files a part\'s records are gathered in, when the part ends', { timeout: 60_000 }, async () => {
+it('sessions: the file of keys an export numbers its sessions in goes when the export ends, and no temporary table is left; the files a part\'s records are gathered in, when the part ends', { timeout: 60_000 }, async () => {
   const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
   try {
     const src: ExportSource = {
       scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: {}, neutralize: false,
       fields: resolveFields('sessions', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })),
     };
+    const scratch = join(dir, 'keys-scratch');
+    const keysFiles = () => readdirSync(dir).filter((f) => f.startsWith('keys-scratch.'));
     const parts = await exportRepo(db).snapshot(async (snap) => {
-      const parts = await snap.parts(src, 4_000);
+      const parts = await snap.parts(src, 4_000, scratch);
+      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.parquet'], 'the keys are a file while the export runs');
+      // In rn order, so that reads of a range of rn skip the other row groups.
+      const order = await db.with(async (q) => q.one<{ n: number; misplaced: number }>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE rn <> file_row_number) AS misplaced FROM read_parquet('${scratch}.session-keys.0.parquet', file_row_number = true)`));
+      assert.ok(Number(order!.n) > 4_000);
+      assert.equal(Number(order!.misplaced), 0);
       const { rows } = await snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'temp-tables.csv'), gzip: false }); // gathers its records
       assert.equal(rows, 4_000);
       assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-tables.csv.')), [], 'no gathered records (nor slices) left once the part is written');
       return parts;
     });
-    assert.ok(parts.length > 1 && parts.every((p) => 'keys' in p.range && p.range.keys), 'parts name their keys table');
+    assert.ok(parts.length > 1 && parts.every((p) => 'keys' in p.range && p.range.keys), 'parts name their keys');
+    assert.deepEqual(keysFiles(), [], 'the file of keys is gone with the export');
     const temporary = async (q: Parameters<Parameters<typeof db.with>[0]>[0]) => Number((await q.one<{ n: number }>('SELECT count(*) AS n FROM duckdb_tables() WHERE temporary'))!.n);
     // Every pooled connection (each has its own temporary schema), the export's among them.
     assert.deepEqual(await db.with(async (a) => db.with(async (b) => [await temporary(a), await temporary(b)])), [0, 0]);

@@ -79,7 +79,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   const parts: Array<{ name: string; rows: number; sha256?: string }> = [];
   const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     let n = 0;
-    for (const [i, part] of (await snap.parts(plan.source, plan.partRows)).entries()) {
+    for (const [i, part] of (await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'))).entries()) {
       const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
       const path = join(tmp, name);
       const written = plan.format === 'xlsx' ? { rows: await xlsxPart(snap, plan.source, path, part) } : await snap.copy(plan.source, part, { format: plan.format, path, gzip: plan.gzip });

@@ -37,8 +37,11 @@ export interface ExportPart {
 
 /** Reads of one export, all against the same snapshot of the data. */
 export interface ExportSnapshot {
-  /** The parts of at most `partRows` rows each (one empty part when there are no rows). */
-  parts(src: ExportSource, partRows: number): Promise<ExportPart[]>;
+  /**
+   * The parts of at most `partRows` rows each (one empty part when there are no rows). `scratch`: a
+   * file path prefix the engine may use for files that live until the snapshot ends (removed then).
+   */
+  parts(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]>;
   /** The engine writes one part of the source straight to a file; answers the rows written and, when it saw every byte go by, the file's SHA-256. */
   copy(src: ExportSource, part: ExportPart, opts: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }>;
   /**

@@ -189,7 +189,7 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     // memory at 1GB. A quarter slice of records at a time (the sessions whose records before them
     // fall in the same quarter: as many sessions at most, each having a record, and as many records
     // but a last session's), from the records gathered for the part (exports.ts).
-    if (!r.keys) throw new Error('a part of the sessions scope needs its keys table');
+    if (!r.keys) throw new Error('a part of the sessions scope needs its keys');
     const n = Math.max(1, Math.trunc(slicing.rows / 4));
     const slices = await q.all<{ lo: number; hi: number }>(
       `SELECT min(rn) AS lo, max(rn) AS hi FROM ${r.keys}

@@ -10,7 +10,7 @@
  * themselves, and a retried run must write the same bytes. Either way an export never sorts more
  * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
  * export nor the part. Sessions are aggregates in order of first event: the export numbers the
- * period's sessions once (a temporary table of keys), and parts and slices are ranges of that number;
+ * period's sessions once (a file of keys), and parts and slices are ranges of that number;
  * a part's records are gathered span by span into files first, and its slices summed from them (gathered).
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
 import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type SlicePlans } from './exportranges.ts';
-import { catalogIds, copyOptions, fromWhere, query, sessionKeysTable, sessionRecordsSpan, sessionRowidsSql } from './exportsql.ts';
+import { catalogIds, copyOptions, fromWhere, query, sessionKeysSql, sessionRecordsSpan, sessionRowidsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
 
@@ -69,7 +69,6 @@ async function both<T>(work: Promise<T>, alongside: Promise<void>): Promise<T> {
   return w.value;
 }
 
-let keysTables = 0; // names of the sessions' keys tables (temporary: one connection's own)
 
 function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise<void> } {
   // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
@@ -81,18 +80,23 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       await db.releaseCache();
     }
   };
-  // The sessions scope's numbered keys (sessionKeysTable), made once per source of this export.
-  const keysOf = new Map<string, string>();
-  async function sessionKeys(src: ExportSource): Promise<string> {
+  // The sessions scope's numbered keys (sessionKeysSql), made once per source of this export into a
+  // file (`scratch`), read back by parts and slices with its row groups pruned by rn, removed when
+  // the snapshot ends. A temporary table held them in memory for the whole export (~57 MB a million
+  // sessions; a temporary table replaced or dropped inside a transaction keeps its rows till its end).
+  const keysOf = new Map<string, { file: string; keys: string }>();
+  async function sessionKeys(src: ExportSource, scratch: string): Promise<string> {
     const id = JSON.stringify(src);
-    let name = keysOf.get(id);
-    if (!name) {
-      name = `export_session_keys_${++keysTables}`;
+    let made = keysOf.get(id);
+    if (!made) {
+      if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
+      const file = `${scratch}.session-keys.${keysOf.size}.parquet`;
+      made = { file, keys: `read_parquet('${file}')` };
+      keysOf.set(id, made);
       const params: Param[] = [];
-      await q.run(sessionKeysTable(src, params, name), params);
-      keysOf.set(id, name);
+      await q.run(`COPY (${sessionKeysSql(src, params)}) TO '${file}' (${KEYS})`, params);
     }
-    return name;
+    return made.keys;
   }
   // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
   // beside the part's (a temporary table would hold every part's till the transaction ends), read by
@@ -122,19 +126,17 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     gatheredFiles = [];
   }
   return {
-    // The temporary tables go with the transaction's end too; dropped here so that the pooled
-    // connection does not keep them after a COMMIT.
     close: async () => {
-      for (const name of keysOf.values()) await q.run(`DROP TABLE IF EXISTS temp.${name}`).catch(() => {});
+      for (const { file } of keysOf.values()) await rm(file, { force: true });
     },
-    parts: (src, partRows) => released(() => partsOf(src, partRows)),
+    parts: (src, partRows, scratch) => released(() => partsOf(src, partRows, scratch)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
     xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
   };
 
-  async function partsOf(src: ExportSource, partRows: number): Promise<ExportPart[]> {
+  async function partsOf(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]> {
     if (src.scope === 'sessions') {
-      const keys = await sessionKeys(src);
+      const keys = await sessionKeys(src, scratch);
       const size = Math.max(1, Math.trunc(partRows));
       const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${keys}`))?.n ?? 0);
       const parts: ExportPart[] = [];
@@ -290,6 +292,9 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
 
 // Gathered records: written and read back once, so not compressed; the writer holds a row group.
 const GATHERED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 32768';
+// Session keys: read by range of rn many times over; row groups of 65,536 keys (a quarter slice
+// of records reads one or two).
+const KEYS = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 65536';
 const PARQUET_TYPE = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', object: 'JSON' } as const;
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
