@@ -19,7 +19,7 @@ import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicesOf, slicing, unsortedCopy, type SlicePlans } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
-import { sessionKeysSql } from '../src/storage/duckdb/exportsql.ts';
+import { sessionKeysWindowSql } from '../src/storage/duckdb/exportsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
@@ -367,6 +367,45 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
   }
 });
 
+it('sessions: numbered a window of first-event time at a time, the same as at once; under a filter, a session whose first selected record is after the period is still the period\'s', { timeout: 60_000 }, async () => {
+  const base = now - 10 * 86_400_000;
+  const hour = 3_600_000;
+  // t1: a record in the period (FR) and one two hours later (DE); t2: only the later kind (not the
+  // period's); t3..t9: DE records a minute apart in the period, the last record 90 minutes in.
+  const rows: Array<[string, string, number, string]> = [['tv1', 't1', base, 'FR'], ['tv2', 't1', base + 2 * hour, 'DE'], ['tv3', 't2', base + 2 * hour + 1000, 'DE']];
+  for (let i = 3; i <= 9; i++) rows.push([`tv${i + 1}`, `t${i}`, base + (i + 1) * 60_000, 'DE'], [`tv${i + 11}`, `t${i}`, base + 90 * 60_000, 'FR']);
+  const db = await Db.open(dbPath, 1);
+  for (const [view, session, at, country] of rows) {
+    await db.run(`INSERT INTO view_records SELECT * REPLACE ('tail' AS account_id, ? AS view_id, ? AS session_id, make_timestamp(?::BIGINT * 1000) AS started_at,
+      make_timestamp((?::BIGINT + 5000) * 1000) AS last_event_at, ? AS country, true AS counted, true AS played) FROM view_records WHERE account_id = 'acc' LIMIT 1`, [view, session, at, at, country]);
+  }
+  await db.close();
+  const store = await openDuckDbStore(dbPath, { threads: 1 });
+  const fields = resolveFields('sessions', [{ fieldName: 'sessionId' }, { fieldName: 'firstEventAt' }, { fieldName: 'views' }]).map((f) => ({ name: f.def.name, as: f.as }));
+  const run = async (filters: ExportSource['filters'], runId: string) => {
+    const src: ExportSource = { scope: 'sessions', accountId: 'tail', fromMs: base, toMs: base + hour, filters, neutralize: false, fields };
+    const r = await writeRun(store, dir, { runId, format: 'csv', gzip: false, zip: false, partRows: 3, period: { from: '', to: '' }, source: src });
+    const out: Array<Record<string, string>> = [];
+    for (const f of r.files) out.push(...(parse(readFileSync(join(dir, runId, f.name), 'utf8'), { columns: true }) as Array<Record<string, string>>));
+    return { out, sha: r.files.map((f) => f.sha256) };
+  };
+  try {
+    const once = { all: await run({}, 'tail-once'), de: await run({ country: 'DE' }, 'tail-once-de') };
+    slicing.keys = 1; // a window a minute that holds records
+    const windowed = { all: await run({}, 'tail-windows'), de: await run({ country: 'DE' }, 'tail-windows-de') };
+    assert.deepEqual(windowed.all.sha, once.all.sha, 'no filter: the same files in windows as at once');
+    assert.deepEqual(windowed.de.sha, once.de.sha, 'under a filter: the same files in windows as at once');
+    assert.deepEqual(once.all.out.map((x) => x.sessionId), ['t1', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
+    // Under the filter t1's first selected record is two hours in: still the period's session (it
+    // has a record in it), after the others; t2 has none in the period.
+    assert.deepEqual(once.de.out.map((x) => [x.sessionId, x.views]), [['t3', '1'], ['t4', '1'], ['t5', '1'], ['t6', '1'], ['t7', '1'], ['t8', '1'], ['t9', '1'], ['t1', '1']]);
+    assert.equal(once.de.out.at(-1)!.firstEventAt, new Date(base + 2 * hour).toISOString());
+  } finally {
+    slicing.keys = 1_048_576;
+    await store.close();
+  }
+});
+
 it('sessions: a slice holds a quarter slice of records, not of sessions (sessions of many records make smaller slices)', async () => {
   // The 30 sessions of two records each of the test above.
   const db = await Db.open(dbPath, 1, { threads: 1 });
@@ -376,7 +415,7 @@ it('sessions: a slice holds a quarter slice of records, not of sessions (session
       const src: ExportSource = { scope: 'sessions', accountId: 'multi', fromMs: now - 20 * 86_400_000, toMs: now, filters: {}, neutralize: false, fields: [] };
       const params: Param[] = [];
       const file = join(dir, 'keys-slices-test.parquet');
-      await q.run(`COPY (${sessionKeysSql(src, params)}) TO '${file}' (FORMAT PARQUET)`, params);
+      await q.run(`COPY (${sessionKeysWindowSql(src, params, { from: src.fromMs, to: src.toMs }, { rn: 0, records: 0 })}) TO '${file}' (FORMAT PARQUET)`, params);
       try {
         const slices = await slicesOf(q, src, { rows: 30, range: { offset: 0, limit: 30, keys: `read_parquet('${file}')` } }, undefined);
         // Records before each session: 0, 2, 4, …; in threes: sessions {0, 1}, {2}, {3, 4}, {5}, …
@@ -403,10 +442,10 @@ it('sessions: the file of keys an export numbers its sessions in goes when the e
     const keysFiles = () => readdirSync(dir).filter((f) => f.startsWith('keys-scratch.'));
     const parts = await exportRepo(db).snapshot(async (snap) => {
       const parts = await snap.parts(src, 4_000, scratch);
-      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.parquet'], 'the keys are a file while the export runs');
+      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.0000.parquet'], 'the keys are a file while the export runs');
       // In rn order, so that reads of a range of rn skip the other row groups.
       const order = await db.with(async (q) => q.one<{ n: number; misplaced: number }>(
-        `SELECT count(*) AS n, count(*) FILTER (WHERE rn <> file_row_number) AS misplaced FROM read_parquet('${scratch}.session-keys.0.parquet', file_row_number = true)`));
+        `SELECT count(*) AS n, count(*) FILTER (WHERE rn <> file_row_number) AS misplaced FROM read_parquet('${scratch}.session-keys.0.0000.parquet', file_row_number = true)`));
       assert.ok(Number(order!.n) > 4_000);
       assert.equal(Number(order!.misplaced), 0);
       const { rows } = await snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'temp-tables.csv'), gzip: false }); // gathers its records

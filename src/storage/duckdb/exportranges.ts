@@ -132,9 +132,10 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
  * append the slices' files in key order (JSON as JSON Lines joined into one array), Parquet writes a
  * file a slice and reads them back into the part's file, XLSX rows go through two files in turn.
- * Sparse ranges, sessions and all XLSX rows go slice by slice too.
+ * Sparse ranges, sessions and all XLSX rows go slice by slice too. `keys`: about the filtered view
+ * records a window of the sessions' numbering reads (exportsql.ts, sessionKeysWindows).
  */
-export const slicing = { rows: 262_144, span: 1_048_576 }; // tests make slices small to cross many of their bounds
+export const slicing = { rows: 262_144, span: 1_048_576, keys: 1_048_576 }; // tests make slices small to cross many of their bounds
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;

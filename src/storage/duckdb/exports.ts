@@ -25,7 +25,7 @@ import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
 import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type SlicePlans } from './exportranges.ts';
-import { catalogIds, copyOptions, fromWhere, query, sessionKeysSql, sessionRecordsSpan, sessionRowidsSql } from './exportsql.ts';
+import { catalogIds, copyOptions, fromWhere, query, sessionKeysWindows, sessionKeysWindowSql, sessionRecordsSpan, sessionRowidsSql, sessionWindowsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
 
@@ -80,23 +80,35 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       await db.releaseCache();
     }
   };
-  // The sessions scope's numbered keys (sessionKeysSql), made once per source of this export into a
-  // file (`scratch`), read back by parts and slices with its row groups pruned by rn, removed when
-  // the snapshot ends. A temporary table held them in memory for the whole export (~57 MB a million
-  // sessions; a temporary table replaced or dropped inside a transaction keeps its rows till its end).
-  const keysOf = new Map<string, { file: string; keys: string }>();
-  async function sessionKeys(src: ExportSource, scratch: string): Promise<string> {
+  // The sessions scope's numbered keys, made once per source of this export a window of first-event
+  // time at a time (sessionKeysWindows) into files (`scratch`), read back by parts and slices with
+  // their row groups pruned by rn, removed when the snapshot ends. A temporary table held them in
+  // memory for the whole export (~57 MB a million sessions; a temporary table replaced or dropped
+  // inside a transaction keeps its rows till its end).
+  const keysOf = new Map<string, { files: string[]; keys: string; sessions: number }>();
+  async function sessionKeys(src: ExportSource, scratch: string): Promise<{ keys: string; sessions: number }> {
     const id = JSON.stringify(src);
     let made = keysOf.get(id);
     if (!made) {
       if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
-      const file = `${scratch}.session-keys.${keysOf.size}.parquet`;
-      made = { file, keys: `read_parquet('${file}')` };
+      made = { files: [], keys: '', sessions: 0 };
       keysOf.set(id, made);
-      const params: Param[] = [];
-      await q.run(`COPY (${sessionKeysSql(src, params)}) TO '${file}' (${KEYS})`, params);
+      const p: Param[] = [];
+      const starts = (await q.all<{ lo: number }>(sessionWindowsSql(src, p, slicing.keys), p)).map((r) => Number(r.lo));
+      let records = 0;
+      for (const window of sessionKeysWindows(src, starts)) {
+        const file = `${scratch}.session-keys.${keysOf.size - 1}.${String(made.files.length).padStart(4, '0')}.parquet`;
+        made.files.push(file);
+        const params: Param[] = [];
+        await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: made.sessions, records })}) TO '${file}' (${KEYS})`, params);
+        const c = await q.one<{ n: number; r: number }>(`SELECT count(*) AS n, coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`);
+        made.sessions += Number(c?.n ?? 0);
+        records += Number(c?.r ?? 0);
+        await db.releaseCache(); // between statements: the blocks the window read
+      }
+      made.keys = `read_parquet([${made.files.map((f) => `'${f}'`).join(', ')}])`;
     }
-    return made.keys;
+    return made;
   }
   // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
   // beside the part's (a temporary table would hold every part's till the transaction ends), read by
@@ -127,7 +139,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
   return {
     close: async () => {
-      for (const { file } of keysOf.values()) await rm(file, { force: true });
+      for (const { files } of keysOf.values()) for (const f of files) await rm(f, { force: true });
     },
     parts: (src, partRows, scratch) => released(() => partsOf(src, partRows, scratch)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
@@ -136,9 +148,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
 
   async function partsOf(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]> {
     if (src.scope === 'sessions') {
-      const keys = await sessionKeys(src, scratch);
+      const { keys, sessions: n } = await sessionKeys(src, scratch);
       const size = Math.max(1, Math.trunc(partRows));
-      const n = Number((await q.one<{ n: number }>(`SELECT count(*) AS n FROM ${keys}`))?.n ?? 0);
       const parts: ExportPart[] = [];
       for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size, keys } });
       return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];

@@ -124,35 +124,70 @@ export function sessionRowidsSql(src: ExportSource, params: Param[], started: re
 const recordFilters = (src: ExportSource, params: Param[], account?: string) =>
   whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params, account);
 
+/** Whether the filters select only some of the account's records (sessionKeysWindows' last window). */
+const selective = (src: ExportSource) => Object.values(src.filters).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
+
 /**
- * The view records (`FROM …`) of the sessions with a record started in [fromMs, toMs), the filters
- * applied; grouped by session with HAVING min(started_at) >= fromMs, they are the period's sessions.
+ * The windows of first-event time the period's sessions are numbered a window at a time in
+ * (sessionKeysWindowSql), so that numbering holds a window's sessions, not the period's (an
+ * aggregate of a million sessions held ~85 MB of hash table, and the period's sessions as one
+ * statement were the peak of a sessions export from ~2M on). `starts`: the first minutes (epoch ms
+ * // 60000) of the period's minutes cut into runs of about `records` filtered records started in
+ * them (sessionWindowsSql); a minute holding more is a window of its own. The windows cover
+ * [fromMs, toMs), and, where filters select some records, [toMs, ∞): a session's first record under
+ * filters may start after the period its first record is in.
  */
-function sessionRecords(src: ExportSource, params: Param[]): string {
+export function sessionKeysWindows(src: ExportSource, starts: number[]): Array<{ from: number; to: number | null }> {
+  const bounds = [src.fromMs, ...starts.slice(1).map((m) => m * 60_000).filter((ms) => ms > src.fromMs && ms < src.toMs)];
+  const windows: Array<{ from: number; to: number | null }> = bounds.map((from, i) => ({ from, to: bounds[i + 1] ?? src.toMs }));
+  if (selective(src)) windows.push({ from: src.toMs, to: null });
+  return windows;
+}
+
+/** The minutes sessionKeysWindows cuts the period at (`lo`, in order): runs of ~`records` filtered records. */
+export function sessionWindowsSql(src: ExportSource, params: Param[], records: number): string {
   const where = recordFilters(src, params);
-  params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
-  return `${FROM} WHERE ${where}
-      AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)`;
+  params.push(new Date(src.fromMs), new Date(src.toMs));
+  return `SELECT min(m) AS lo FROM (SELECT m, sum(n) OVER (ORDER BY m ROWS UNBOUNDED PRECEDING) AS cum FROM (
+      SELECT epoch_ms(v.started_at) // 60000 AS m, count(*) AS n FROM ${FROM} WHERE ${where} AND v.started_at >= ? AND v.started_at < ? GROUP BY 1))
+    GROUP BY (cum - 1) // ${Math.max(1, Math.trunc(records))} ORDER BY 1`;
 }
 
 /**
- * The period's sessions (session_id) numbered in export order (first event, session id; rn from 0)
- * with the first and last start of their records and the number of records of the sessions before
- * them (`records_before`: slices of records, not sessions) — once an export, on narrow columns,
- * written to a file (exports.ts: ~57 MB a million sessions that a temporary table held in memory for
- * the whole export); parts and slices are ranges of rn. The window emits its rows in rn order, and
- * the COPY keeps it (checked on a million sessions with one thread and two: rn is the file's row
- * number), so the file's row groups prune by rn; every read filters by rn, so another order would
- * cost time, not rows. A top-N of each slice's keys used to repeat this aggregate every slice.
+ * The period's sessions whose first record (under the filters) started in `window`, numbered in
+ * export order (first event, session id; rn from `offset.rn`) with the first and last start of their
+ * records, their records (`n`) and the records of the sessions before them (`records_before`, from
+ * `offset.records`: slices of records, not sessions) — written to a file a window (exports.ts);
+ * parts and slices are ranges of rn. A session of the period has a record in it and its first
+ * record under the filters at or after its start: one that started in a window of the period is
+ * such a record, so those windows need no test of the period; the last window, after it, tests it
+ * (its sessions are few: only filters put a session's first record after the period). The window
+ * emits its rows in rn order, and the COPY keeps it (checked: rn is the file's row number), so the
+ * files' row groups prune by rn; every read filters by rn, so another order would cost time, not
+ * rows. A top-N of each slice's keys used to repeat this aggregate every slice.
  */
-export function sessionKeysSql(src: ExportSource, params: Param[]): string {
-  const records = sessionRecords(src, params);
-  params.push(new Date(src.fromMs));
+export function sessionKeysWindowSql(src: ExportSource, params: Param[], window: { from: number; to: number | null }, offset: { rn: number; records: number }): string {
+  // `t` within the window, its parameters pushed
+  const within = (t: string) => {
+    params.push(new Date(window.from), ...(window.to === null ? [] : [new Date(window.to)]));
+    return `${t} >= ?${window.to === null ? '' : ` AND ${t} < ?`}`;
+  };
+  const where = recordFilters(src, params);
+  const candidates = recordFilters(src, params);
+  const started = within('v.started_at');
+  let period = '';
+  if (window.to === null) {
+    period = ' AND v.session_id IN (SELECT session_id FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?)';
+    params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
+  }
+  const first = within('min(v.started_at)');
   const order = 'ORDER BY first_event_at, session_id';
-  return `SELECT session_id, first_event_at, last_started_at, (row_number() OVER (${order}) - 1)::BIGINT AS rn,
-      (coalesce(sum(n) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::BIGINT AS records_before
-    FROM (SELECT v.session_id, min(v.started_at) AS first_event_at, max(v.started_at) AS last_started_at, count(*) AS n FROM ${records}
-      GROUP BY v.session_id HAVING min(v.started_at) >= ?)`;
+  return `SELECT session_id, first_event_at, last_started_at, n, (row_number() OVER (${order}) - 1 + ${Math.trunc(offset.rn)})::BIGINT AS rn,
+      (coalesce(sum(n) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) + ${Math.trunc(offset.records)})::BIGINT AS records_before
+    FROM (SELECT v.session_id, min(v.started_at) AS first_event_at, max(v.started_at) AS last_started_at, count(*) AS n
+      FROM ${FROM} WHERE ${where}
+        AND v.session_id IN (SELECT v.session_id FROM ${FROM} WHERE ${candidates} AND ${started})${period}
+      GROUP BY v.session_id HAVING ${first})`;
 }
 
 /**
