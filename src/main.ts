@@ -27,6 +27,23 @@ try {
   process.exit(1);
 }
 
+// Before anything is printed: whoever waits for the lines below may signal at once.
+let stopping = false;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'draining');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+
 if (server.firstAccount) {
   const a = server.firstAccount;
   process.stdout.write(
@@ -45,18 +62,3 @@ if (server.firstAccount) {
 log.info({ url: server.url, dataDir: config.dataDir }, 'reelstat listening');
 process.stdout.write(`Reelstat is serving on ${server.url}  (API reference: ${server.url}/api/v1/docs)\n`);
 
-let stopping = false;
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig }, 'draining');
-    server.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}

@@ -69,7 +69,6 @@ async function both<T>(work: Promise<T>, alongside: Promise<void>): Promise<T> {
   return w.value;
 }
 
-
 function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise<void> } {
   // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
   // its memory limit.
