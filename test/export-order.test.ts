@@ -374,10 +374,13 @@ it('sessions: numbered a window of first-event time at a time, the same as at on
   // period's); t3..t9: DE records a minute apart in the period, the last record 90 minutes in.
   const rows: Array<[string, string, number, string]> = [['tv1', 't1', base, 'FR'], ['tv2', 't1', base + 2 * hour, 'DE'], ['tv3', 't2', base + 2 * hour + 1000, 'DE']];
   for (let i = 3; i <= 9; i++) rows.push([`tv${i + 1}`, `t${i}`, base + (i + 1) * 60_000, 'DE'], [`tv${i + 11}`, `t${i}`, base + 90 * 60_000, 'FR']);
+  // Account 'epoch': s1 with records 30 s before 1970 and two minutes after, s2 ten seconds after.
+  for (const [view, session, at] of [['e1', 's1', -30_000], ['e2', 's1', 120_000], ['e3', 's2', 10_000]] as const) rows.push([view, session, at, 'epoch']);
   const db = await Db.open(dbPath, 1);
   for (const [view, session, at, country] of rows) {
-    await db.run(`INSERT INTO view_records SELECT * REPLACE ('tail' AS account_id, ? AS view_id, ? AS session_id, make_timestamp(?::BIGINT * 1000) AS started_at,
-      make_timestamp((?::BIGINT + 5000) * 1000) AS last_event_at, ? AS country, true AS counted, true AS played) FROM view_records WHERE account_id = 'acc' LIMIT 1`, [view, session, at, at, country]);
+    const account = country === 'epoch' ? 'epoch' : 'tail';
+    await db.run(`INSERT INTO view_records SELECT * REPLACE (? AS account_id, ? AS view_id, ? AS session_id, make_timestamp(?::BIGINT * 1000) AS started_at,
+      make_timestamp((?::BIGINT + 5000) * 1000) AS last_event_at, ? AS country, true AS counted, true AS played) FROM view_records WHERE account_id = 'acc' LIMIT 1`, [account, view, session, at, at, country]);
   }
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
@@ -400,6 +403,12 @@ it('sessions: numbered a window of first-event time at a time, the same as at on
     // has a record in it), after the others; t2 has none in the period.
     assert.deepEqual(once.de.out.map((x) => [x.sessionId, x.views]), [['t3', '1'], ['t4', '1'], ['t5', '1'], ['t6', '1'], ['t7', '1'], ['t8', '1'], ['t9', '1'], ['t1', '1']]);
     assert.equal(once.de.out.at(-1)!.firstEventAt, new Date(base + 2 * hour).toISOString());
+    // A period from before 1970: the records a row sums start in 1970 (no filter needed), so s1's
+    // first one, two minutes in, is after the period; s1 is still the period's (it has a record in it).
+    const epoch = await writeRun(store, dir, { runId: 'tail-1970', format: 'csv', gzip: false, zip: false, partRows: 3, period: { from: '', to: '' },
+      source: { scope: 'sessions', accountId: 'epoch', fromMs: -60_000, toMs: 60_000, filters: {}, neutralize: false, fields } });
+    const got = parse(readFileSync(join(dir, 'tail-1970', epoch.files[0]!.name), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(got.map((x) => [x.sessionId, x.firstEventAt]), [['s2', '1970-01-01T00:00:10.000Z'], ['s1', '1970-01-01T00:02:00.000Z']]);
   } finally {
     slicing.keys = 1_048_576;
     await store.close();

@@ -84,29 +84,32 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   // their row groups pruned by rn, removed when the snapshot ends. A temporary table held them in
   // memory for the whole export (~57 MB a million sessions; a temporary table replaced or dropped
   // inside a transaction keeps its rows till its end).
-  const keysOf = new Map<string, { files: string[]; keys: string; sessions: number }>();
+  const keysOf = new Map<string, { keys: string; sessions: number }>();
+  const keyFiles: string[] = []; // every file of keys begun, removed when the snapshot ends
   async function sessionKeys(src: ExportSource, scratch: string): Promise<{ keys: string; sessions: number }> {
     const id = JSON.stringify(src);
-    let made = keysOf.get(id);
-    if (!made) {
-      if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
-      made = { files: [], keys: '', sessions: 0 };
-      keysOf.set(id, made);
-      const p: Param[] = [];
-      const starts = (await q.all<{ lo: number }>(sessionWindowsSql(src, p, slicing.keys), p)).map((r) => Number(r.lo));
-      let records = 0;
-      for (const window of sessionKeysWindows(src, starts)) {
-        const file = `${scratch}.session-keys.${keysOf.size - 1}.${String(made.files.length).padStart(4, '0')}.parquet`;
-        made.files.push(file);
-        const params: Param[] = [];
-        await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: made.sessions, records })}) TO '${file}' (${KEYS})`, params);
-        const c = await q.one<{ n: number; r: number }>(`SELECT count(*) AS n, coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`);
-        made.sessions += Number(c?.n ?? 0);
-        records += Number(c?.r ?? 0);
-        await db.releaseCache(); // between statements: the blocks the window read
-      }
-      made.keys = `read_parquet([${made.files.map((f) => `'${f}'`).join(', ')}])`;
+    const known = keysOf.get(id);
+    if (known) return known;
+    if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
+    const prefix = `${scratch}.session-keys.${keysOf.size}`;
+    const files: string[] = [];
+    const p: Param[] = [];
+    const starts = (await q.all<{ lo: number }>(sessionWindowsSql(src, p, slicing.keys), p)).map((r) => Number(r.lo));
+    let sessions = 0;
+    let records = 0;
+    for (const window of sessionKeysWindows(src, starts)) {
+      const file = `${prefix}.${String(files.length).padStart(4, '0')}.parquet`;
+      files.push(file);
+      keyFiles.push(file);
+      const params: Param[] = [];
+      await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: sessions, records })}) TO '${file}' (${KEYS})`, params);
+      const c = await q.one<{ n: number; r: number }>(`SELECT count(*) AS n, coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`);
+      sessions += Number(c?.n ?? 0);
+      records += Number(c?.r ?? 0);
+      await db.releaseCache(); // between statements: the blocks the window read
     }
+    const made = { keys: `read_parquet([${files.map((f) => `'${f}'`).join(', ')}])`, sessions };
+    keysOf.set(id, made);
     return made;
   }
   // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
@@ -138,7 +141,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
   return {
     close: async () => {
-      for (const { files } of keysOf.values()) for (const f of files) await rm(f, { force: true });
+      for (const f of keyFiles) await rm(f, { force: true });
     },
     parts: (src, partRows, scratch) => released(() => partsOf(src, partRows, scratch)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),

@@ -124,8 +124,12 @@ export function sessionRowidsSql(src: ExportSource, params: Param[], started: re
 const recordFilters = (src: ExportSource, params: Param[], account?: string) =>
   whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params, account);
 
-/** Whether the filters select only some of the account's records (sessionKeysWindows' last window). */
-const selective = (src: ExportSource) => Object.values(src.filters).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
+/**
+ * Whether the records a session row sums may leave out some of the account's records of the period
+ * (sessionKeysWindows' last window): filters, or a period starting before 1970 (recordFilters
+ * selects records from 1970 on).
+ */
+const selective = (src: ExportSource) => src.fromMs < 0 || Object.values(src.filters).some((v) => v !== undefined && !(Array.isArray(v) && v.length === 0));
 
 /**
  * The windows of first-event time the period's sessions are numbered a window at a time in
@@ -134,8 +138,8 @@ const selective = (src: ExportSource) => Object.values(src.filters).some((v) => 
  * statement were the peak of a sessions export from ~2M on). `starts`: the first minutes (epoch ms
  * // 60000) of the period's minutes cut into runs of about `records` filtered records started in
  * them (sessionWindowsSql); a minute holding more is a window of its own. The windows cover
- * [fromMs, toMs), and, where filters select some records, [toMs, ∞): a session's first record under
- * filters may start after the period its first record is in.
+ * [fromMs, toMs), and, where filters (or the 1970 bound) leave out some records, [toMs, ∞): a
+ * session's first selected record may start after the period its first record is in.
  */
 export function sessionKeysWindows(src: ExportSource, starts: number[]): Array<{ from: number; to: number | null }> {
   const bounds = [src.fromMs, ...starts.slice(1).map((m) => m * 60_000).filter((ms) => ms > src.fromMs && ms < src.toMs)];
@@ -161,7 +165,8 @@ export function sessionWindowsSql(src: ExportSource, params: Param[], records: n
  * parts and slices are ranges of rn. A session of the period has a record in it and its first
  * record under the filters at or after its start: one that started in a window of the period is
  * such a record, so those windows need no test of the period; the last window, after it, tests it
- * (its sessions are few: only filters put a session's first record after the period). The window
+ * (its sessions are few: only filters, or the 1970 bound, put a session's first selected record
+ * after the period). The window
  * emits its rows in rn order, and the COPY keeps it (checked: rn is the file's row number), so the
  * files' row groups prune by rn; every read filters by rn, so another order would cost time, not
  * rows. A top-N of each slice's keys used to repeat this aggregate every slice.
@@ -295,7 +300,7 @@ export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: Expo
       ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
       : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
   }
-  // Sessions: `from` holds the part's sessions alone (sessionKeysTable); sorted as summed, then formatted
+  // Sessions: `from` holds the part's sessions alone (its keys, sessionKeysWindowSql); sorted as summed, then formatted
   // (formatted text in a sort's payload runs outside DuckDB's memory limit, see above).
   return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} ORDER BY ${order}) s`;
 }
