@@ -102,13 +102,12 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       files.push(file);
       keyFiles.push(file);
       const params: Param[] = [];
-      await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: sessions, records })}) TO '${file}' (${KEYS})`, params);
-      const c = await q.one<{ n: number; r: number }>(`SELECT count(*) AS n, coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`);
-      sessions += Number(c?.n ?? 0);
-      records += Number(c?.r ?? 0);
+      const numbered = await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: sessions, records })}) TO '${file}' (${KEYS})`, params);
+      records += Number((await q.one<{ r: number }>(`SELECT coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`))?.r ?? 0);
+      sessions += numbered;
       await db.releaseCache(); // between statements: the blocks the window read
     }
-    const made = { keys: `read_parquet([${files.map((f) => `'${f}'`).join(', ')}])`, sessions };
+    const made = { keys: `read_parquet(${fileList(files)})`, sessions };
     keysOf.set(id, made);
     return made;
   }
@@ -133,7 +132,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       await q.run(`COPY (${sessionRecordsSpan(src, params, { ...r, started }, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
       await db.releaseCache(); // between statements: the blocks the span read
     }
-    return { rows: part.rows, range: { ...r, records: `read_parquet([${gatheredFiles.map((f) => `'${f}'`).join(', ')}])` } };
+    return { rows: part.rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
   }
   async function removeGathered(): Promise<void> {
     for (const f of gatheredFiles) await rm(f, { force: true });
@@ -272,7 +271,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
         rows += await runCopy(q, await sliceCopy(src, slice, ids, asStored, seen, { format: 'parquet', path: files[i]!, first: i === 0 }));
         await db.releaseCache(); // between statements: the blocks the slice read
       }
-      const list = `[${files.map((f) => `'${f}'`).join(', ')}]`;
+      const list = fileList(files);
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
       const inOrder = (await orderKeptBy(q, merge, []))?.source === 'read_parquet';
       await q.run(inOrder ? merge : `COPY (SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet(${list}, filename = true, file_row_number = true) ORDER BY filename, file_row_number) TO '${path}' (${copyOptions('parquet')})`);
@@ -303,6 +302,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
 }
 
+/** A DuckDB list of file paths (export paths never hold quotes). */
+const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
 // Gathered records: written and read back once, so not compressed; the writer holds a row group.
 const GATHERED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 32768';
 // Session keys: read by range of rn many times over; row groups of 65,536 keys (a quarter slice

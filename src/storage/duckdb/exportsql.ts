@@ -166,10 +166,9 @@ export function sessionWindowsSql(src: ExportSource, params: Param[], records: n
  * record under the filters at or after its start: one that started in a window of the period is
  * such a record, so those windows need no test of the period; the last window, after it, tests it
  * (its sessions are few: only filters, or the 1970 bound, put a session's first selected record
- * after the period). The window
- * emits its rows in rn order, and the COPY keeps it (checked: rn is the file's row number), so the
- * files' row groups prune by rn; every read filters by rn, so another order would cost time, not
- * rows. A top-N of each slice's keys used to repeat this aggregate every slice.
+ * after the period). The window emits its rows in rn order, and the COPY keeps it (checked: rn is
+ * the file's row number), so the files' row groups prune by rn; every read filters by rn, so another
+ * order would cost time, not rows. A top-N of each slice's keys used to repeat this aggregate every slice.
  */
 export function sessionKeysWindowSql(src: ExportSource, params: Param[], window: { from: number; to: number | null }, offset: { rn: number; records: number }): string {
   // `t` within the window, its parameters pushed
