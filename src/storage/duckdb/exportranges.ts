@@ -212,7 +212,7 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     if (await stored(spans[0]!) && await stored(spans.at(-1)!)) return spans;
     const params: Param[] = [];
     const { from, where, key, counted } = fromWhere(src, params, ids);
-    const slices = await keyRanges(q, { from: counted ?? from, where, key: key!, params }, r.after, r.through, slicing.rows);
+    const slices = await keyRanges(q, { from: counted?.from ?? from, where, key: key!, params }, r.after, r.through, slicing.rows);
     // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
     // the keys they span: a slice spans at most slicing.span keys (a slice of a tenth of the rows
     // spanned 2.6M keys and held ~320 MB, see bench/README.md).
