@@ -155,6 +155,9 @@ it('slices of a sparse range: spans of slicing.span keys where they read as stor
             // The catalog join keeps order with one thread: read as stored, nothing to count.
             assert.equal(bounds.at(-1)!.through, VIEWS - 1);
             assert.deepEqual(bounds.map((b) => b.through - b.after), Array.from({ length: bounds.length }, (_, i) => Math.min(slicing.span, VIEWS - 1 - (i * slicing.span - 1))));
+            // A span of its own (XLSX's, slicing.xlsxSpan): the same cut, narrower.
+            const narrow = (await slicesOf(q, src, part, undefined, 30_000)).map((s) => s.range as { after: number; through: number });
+            assert.deepEqual(narrow.map((b) => b.through - b.after), Array.from({ length: Math.ceil((VIEWS - 1) / 30_000) }, (_, i) => Math.min(30_000, VIEWS - 1 - (i * 30_000 - 1))));
           } else {
             // Sorted slices: bounds from counted rows (cut again by keys where they span too many).
             assert.ok(slices.every((s) => s.rows <= slicing.rows), 'none holds too many rows');

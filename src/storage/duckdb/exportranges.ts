@@ -135,7 +135,13 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * Sparse ranges, sessions and all XLSX rows go slice by slice too. `keys`: about the filtered view
  * records a window of the sessions' numbering reads (exportsql.ts, sessionKeysWindows).
  */
-export const slicing = { rows: 262_144, span: 1_048_576, keys: 1_048_576 }; // tests make slices small to cross many of their bounds
+/**
+ * Slice sizes (tests make them small to cross many of their bounds). `xlsxSpan`: XLSX rows take
+ * ~10 µs each to build, against ~1 µs for CSV, so a narrower span costs them little, and DuckDB
+ * holds the blocks a slice reads while it builds them: a million view records scattered over 10M
+ * peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB in spans of 655,360 (bench/README.md).
+ */
+export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576 };
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;
@@ -178,11 +184,11 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
  * that many rows. Sparse keys (view records of a period lie scattered over the table's rowids):
  * where a slice reads as stored (the plans of the first and the last span keep storage order),
  * nothing is sorted and a slice's rows do not matter, only the blocks it reads: spans of
- * `slicing.span` keys, by arithmetic too. Otherwise (each slice sorted) the bounds come from a
- * top-N of the key column inside the part, so a slice holds at most `slicing.rows` rows and spans at
- * most `slicing.span` keys.
+ * `span` keys, by arithmetic too. Otherwise (each slice sorted) the bounds come from a top-N of the
+ * key column inside the part, so a slice holds at most `slicing.rows` rows and spans at most `span`
+ * keys.
  */
-export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined): Promise<ExportPart[]> {
+export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined, span = slicing.span): Promise<ExportPart[]> {
   const r = part.range;
   if (!('after' in r)) {
     // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
@@ -203,22 +209,21 @@ export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPa
     return out.length ? out : [part];
   }
   if (r.through <= r.after) return [part];
-  const span = r.through - r.after;
-  if (part.rows * 2 < span) {
+  if (part.rows * 2 < r.through - r.after) {
     // The spans are the same statement with other bounds; the first and the last (the only one of
     // another width) are checked. A span that then plans otherwise (never seen) is sorted whole.
-    const spans = cut(r.after, r.through, slicing.span);
+    const spans = cut(r.after, r.through, span);
     const stored = async (sl: ExportPart) => (await unsortedCopy(q, src, sl, ids, { format: 'csv', path: '/dev/null', gzip: false })) !== null;
     if (await stored(spans[0]!) && await stored(spans.at(-1)!)) return spans;
     const params: Param[] = [];
     const { from, where, key, counted } = fromWhere(src, params, ids);
     const slices = await keyRanges(q, { from: counted?.from ?? from, where, key: key!, params }, r.after, r.through, slicing.rows);
     // A statement keeps every block it reads, and scattered rows have some in nearly every vector of
-    // the keys they span: a slice spans at most slicing.span keys (a slice of a tenth of the rows
+    // the keys they span: a slice spans at most `span` keys (a slice of a tenth of the rows
     // spanned 2.6M keys and held ~320 MB, see bench/README.md).
     const sorted = slices.flatMap((sl) => {
       const { after, through } = sl.range as { after: number; through: number };
-      return through - after <= slicing.span ? [sl] : cut(after, through, slicing.span);
+      return through - after <= span ? [sl] : cut(after, through, span);
     });
     return sorted.length ? sorted : [part];
   }

@@ -292,7 +292,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const seen: SlicePlans = {};
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, scratch);
-      const slices = await slicesOf(q, src, part, ids);
+      const slices = await slicesOf(q, src, part, ids, slicing.xlsxSpan);
       await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
         async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
         (file, written) => tailRows(file, written, visit));
