@@ -1,13 +1,14 @@
-// afterRowid: a test of a column that DuckDB's scan evaluates only after a rowid range, so a narrow
-// range reads none of that column's blocks outside it. DuckDB 1.5 prunes no row group by rowid and
+// afterRowid (and afterRowidEquals, for a column that may hold nulls): a test of a column that
+// DuckDB's scan evaluates only after a rowid range, so a narrow range reads none of that column's
+// blocks outside it. DuckDB 1.5 prunes no row group by rowid and
 // reorders a scan's filters at random; a plain range filter on a column read the whole column.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { Db } from './db.ts';
-import { afterRowid } from './recordsql.ts';
+import { Db, type Param } from './db.ts';
+import { afterRowid, afterRowidEquals } from './recordsql.ts';
 
 const ROWS = 2_000_000; // ~16 row groups
 let dir: string;
@@ -16,8 +17,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rs-afterrowid-'));
   db = await Db.open(join(dir, 'db.duckdb'), 1, { memoryLimit: '512MB', threads: 1 });
   // Times in random order over 2026, so that no zone map settles a test of half the year.
-  await db.run(`CREATE TABLE t (acc VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, x BIGINT NOT NULL)`);
-  await db.run(`INSERT INTO t SELECT 'acc', TIMESTAMP '2026-01-01' + to_microseconds((hash(i) % 31536000000000)::BIGINT), i FROM range(${ROWS}) r(i)`);
+  // `c`: text that may be null (a country, say), of many values.
+  await db.run(`CREATE TABLE t (acc VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, x BIGINT NOT NULL, c VARCHAR)`);
+  await db.run(`INSERT INTO t SELECT 'acc', TIMESTAMP '2026-01-01' + to_microseconds((hash(i) % 31536000000000)::BIGINT), i,
+    CASE WHEN i % 7 = 0 THEN NULL ELSE 'c' || (hash(i + 1) % 5000)::VARCHAR END FROM range(${ROWS}) r(i)`);
   await db.run('CHECKPOINT');
 });
 after(() => {
@@ -25,17 +28,21 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const PERIOD: Param[] = ['acc', new Date('2026-01-01'), new Date('2026-07-01')];
 const tableMb = async () => Number((await db.one<{ b: number }>("SELECT memory_usage_bytes AS b FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"))!.b) / 1e6;
 
-/** The most MB of table blocks one of `runs` counts of 2,048 rowids read, each from an empty cache. */
-async function mostRead(where: string, runs = 12): Promise<number> {
+/**
+ * The most MB of table blocks one of `runs` counts of 2,048 rowids read, each from an empty cache
+ * (`params` before the range's; `some`: the least rows a count may find).
+ */
+async function mostRead(where: string, params: Param[] = PERIOD, some = 500, runs = 12): Promise<number> {
   let most = 0;
   for (let i = 0; i < runs; i++) {
     assert.ok(await db.releaseCache(), 'the cache is handed back');
     const before = await tableMb();
     const lo = 1_000_000 + i * 4096;
-    const n = await db.one<{ n: number }>(`SELECT count(*) AS n FROM t WHERE ${where} AND rowid > ? AND rowid <= ?`, ['acc', new Date('2026-01-01'), new Date('2026-07-01'), lo, lo + 2048]);
-    assert.ok(n!.n > 500 && n!.n < 2048);
+    const n = await db.one<{ n: number }>(`SELECT count(*) AS n FROM t WHERE ${where} AND rowid > ? AND rowid <= ?`, [...params, lo, lo + 2048]);
+    assert.ok(n!.n >= some && n!.n < 2048);
     most = Math.max(most, (await tableMb()) - before);
   }
   return most;
@@ -55,4 +62,17 @@ it('afterRowid keeps the test: the same rows as the plain filter', async () => {
   const want = await count('acc = ? AND ts >= ? AND ts < ?');
   assert.ok(want > 0 && want < ROWS);
   assert.equal(await count(`${afterRowid('acc', 'acc = ?')} AND ${afterRowid('ts', 'ts >= ? AND ts < ?')}`), want);
+});
+
+it('afterRowidEquals: a column that may hold nulls, read in the range alone, the same rows as `=`', async () => {
+  const value = (await db.one<{ c: string }>('SELECT c FROM t WHERE rowid = 1000001'))!.c;
+  const guarded = await mostRead(afterRowidEquals('c'), [value, value], 0);
+  const plain = await mostRead('c = ?', [value], 0);
+  assert.ok(plain > 2, `the plain filter read ${plain.toFixed(1)} MB`);
+  assert.ok(guarded < 1, `afterRowidEquals read ${guarded.toFixed(1)} MB`);
+  const count = async (where: string, p: Param[]) => (await db.one<{ n: number }>(`SELECT count(*) AS n FROM t WHERE ${where}`, p))!.n;
+  const want = await count('c = ?', [value]);
+  assert.ok(want > 0);
+  assert.equal(await count(afterRowidEquals('c'), [value, value]), want);
+  assert.equal(await count(`NOT (${afterRowidEquals('c')})`, [value, value]), await count('c <> ?', [value]), 'nulls are neither');
 });

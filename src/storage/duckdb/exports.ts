@@ -158,7 +158,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const params: Param[] = [];
     const { from, where, key, counted } = fromWhere(src, params, await catalogIds(q, src));
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
-    const parts = await keyRanges(q, { ...(counted ?? { from, where }), key, params }, -1, null, partRows);
+    const parts = await keyRanges(q, { ...(counted ?? { from, where, params }), key }, -1, null, partRows);
     return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
   }
 

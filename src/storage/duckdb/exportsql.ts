@@ -235,11 +235,11 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
 
 /**
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
- * `order`: the sort of a scope without a key; `counted`: a FROM and WHERE with the same rows and
- * parameters as `from` and `where`, for counting the parts' rows over the whole table (partsOf),
- * where they read less. `ids`: the events scope's catalog filters, resolved.
+ * `order`: the sort of a scope without a key; `counted`: a FROM and WHERE (and all the parameters
+ * for it, those `params` held before included) with the same rows as `from` and `where`, for
+ * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string } } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
   if (src.scope === 'sessions') {
     if (!part) throw new Error('the sessions scope is read a part at a time');
     return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
@@ -250,10 +250,12 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
     // over the whole table has no range: there the plain filters, pushed into the scan, took half
     // the time (10M records: ~90 against ~200 ms).
     const set = { accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters };
+    const countedParams = params.slice(); // the caller's so far, then the plain filters'
+    const countedWhere = whereSql(set, 'v.started_at', countedParams);
     const where = whereSql(set, 'v.started_at', params, true);
     // The catalog (one row a video at most) adds no rows: counting needs it only for its filters.
     const from = src.filters.projectId === undefined && src.filters.folder === undefined ? 'view_records v' : FROM;
-    return { from: FROM, where, key: 'v.rowid', counted: { from, where: whereSql(set, 'v.started_at', []) } }; // the same parameters, in the same order
+    return { from: FROM, where, key: 'v.rowid', counted: { from, where: countedWhere, params: countedParams } };
   }
   const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
   params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));

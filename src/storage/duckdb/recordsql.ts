@@ -94,10 +94,16 @@ export function catalogFilterSql(f: { projectId?: string; folder?: string }, pre
 export const afterRowid = (col: string, test: string) => `CASE WHEN ${col} IS NULL THEN error('${col} is null') ELSE ${test} END`;
 
 /**
+ * `col = ?` for a column that may hold nulls, in afterRowid's form (null where `=` is): its two
+ * parameters are the same value, so the error() branch is never taken.
+ */
+export const afterRowidEquals = (col: string) => `CASE WHEN ${col} IS NULL THEN NULL WHEN ${col} = ? THEN true WHEN ${col} <> ? THEN false ELSE error('${col}: neither equal nor not') END`;
+
+/**
  * WHERE clause of a record set; `timeCol` is what the period applies to. `inRowidRanges`: for an
- * export's rowid ranges, the account's and the period's tests come after the range (afterRowid).
- * The optional filters' columns may hold nulls, which afterRowid cannot test: a filtered export may
- * still read such a column whole in some of its slices.
+ * export's rowid ranges, the tests of the record's own columns come after the range (afterRowid,
+ * afterRowidEquals); the content ids' semi-join and the catalog's filters are joins, not filters of
+ * the scan.
  */
 export function whereSql(set: RecordSet, timeCol: string, params: Param[], inRowidRanges = false): string {
   const w = inRowidRanges
@@ -114,17 +120,23 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[], inRow
     ['country', 'v.country'], ['platform', 'v.platform'], ['os', 'v.os'], ['browser', 'v.browser'], ['domain', 'v.domain'],
     ['deviceType', 'v.device_type'], ['userId', 'v.user_id'], ['sessionId', 'v.session_id'],
   ];
-  for (const [k, col] of cols) {
-    const v = f[k];
-    if (typeof v === 'string') {
+  const equals = (col: string, v: string) => {
+    if (!inRowidRanges) {
       w.push(`${col} = ?`);
       params.push(v);
+    } else if (col === 'v.session_id') { // NOT NULL
+      w.push(afterRowid(col, `${col} = ?`));
+      params.push(v);
+    } else {
+      w.push(afterRowidEquals(col));
+      params.push(v, v);
     }
+  };
+  for (const [k, col] of cols) {
+    const v = f[k];
+    if (typeof v === 'string') equals(col, v);
   }
-  if (f.deviceLabel !== undefined) {
-    w.push('v.platform = ?');
-    params.push(platformOfLabel(f.deviceLabel));
-  }
+  if (f.deviceLabel !== undefined) equals('v.platform', platformOfLabel(f.deviceLabel));
   if (f.attributedTo !== undefined) w.push(attributedSql('v', set.accountId, f.attributedTo, params));
   return w.join(' AND ');
 }
