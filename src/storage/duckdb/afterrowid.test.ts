@@ -1,7 +1,7 @@
 // afterRowid (and afterRowidEquals, for a column that may hold nulls): a test of a column that
 // DuckDB's scan evaluates only after a rowid range, so a narrow range reads none of that column's
-// blocks outside it. DuckDB 1.5 prunes no row group by rowid and
-// reorders a scan's filters at random; a plain range filter on a column read the whole column.
+// blocks outside it. DuckDB 1.5 prunes no row group by rowid and reorders a scan's filters at
+// random; a plain filter on a column read the whole column.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

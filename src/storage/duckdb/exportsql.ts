@@ -120,7 +120,7 @@ export function sessionRowidsSql(src: ExportSource, params: Param[], started: re
   return 'SELECT min(rowid) AS lo, max(rowid) AS hi FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?';
 }
 
-/** The account's view records the filters select, whenever they started (`account`: see whereSql). */
+/** The account's view records the filters select, whenever they started (`inRowidRanges`: see whereSql). */
 const recordFilters = (src: ExportSource, params: Param[], inRowidRanges?: boolean) =>
   whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params, inRowidRanges);
 
@@ -237,7 +237,8 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
  * `order`: the sort of a scope without a key; `counted`: a FROM and WHERE (and all the parameters
  * for it, those `params` held before included) with the same rows as `from` and `where`, for
- * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events scope's catalog filters, resolved.
+ * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events
+ * scope's catalog filters, resolved.
  */
 export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
   if (src.scope === 'sessions') {
