@@ -357,6 +357,18 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
       const [a, b] = [rows[i - 1]!, rows[i]!];
       assert.ok(a.firstEventAt < b.firstEventAt || (a.firstEventAt === b.firstEventAt && a.sessionId < b.sessionId), `row ${i}: ${JSON.stringify(a)} then ${JSON.stringify(b)}`);
     }
+    // A catalog filter (one project): the sessions are numbered with the catalog joined, otherwise
+    // without it. Each record being a session, they are the project's records of the period.
+    const inP0 = { ...src, filters: { projectId: 'p0' } };
+    const p0 = await writeRun(store, dir, { runId: 'order-sessions-p0', format: 'csv', gzip: false, zip: false, partRows: 400, period: { from: '', to: '' }, source: inP0 });
+    const p0Rows: Array<Record<string, string>> = [];
+    for (const f of p0.files) p0Rows.push(...(parse(readFileSync(join(dir, 'order-sessions-p0', f.name), 'utf8'), { columns: true }) as Array<Record<string, string>>));
+    const records = await writeRun(store, dir, { runId: 'order-sessions-p0-views', format: 'csv', gzip: false, zip: false, partRows: 4_000, period: { from: '', to: '' },
+      source: { ...inP0, scope: 'views', fields: resolveFields('views', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })) } });
+    const p0Sessions: string[] = [];
+    for (const f of records.files) p0Sessions.push(...(parse(readFileSync(join(dir, 'order-sessions-p0-views', f.name), 'utf8'), { columns: true }) as Array<Record<string, string>>).map((x) => x.sessionId!));
+    assert.ok(p0Rows.length > rows.length / 20 && p0Rows.length < rows.length / 5, `${p0Rows.length} sessions of p0`);
+    assert.deepEqual(p0Rows.map((x) => x.sessionId).sort(), p0Sessions.sort());
   } finally {
     slicing.rows = 262_144;
     slicing.span = 1_048_576;

@@ -120,6 +120,13 @@ export function sessionRowidsSql(src: ExportSource, params: Param[], started: re
   return 'SELECT min(rowid) AS lo, max(rowid) AS hi FROM view_records WHERE account_id = ? AND started_at >= ? AND started_at < ?';
 }
 
+/**
+ * The view records, joined to the catalog where a catalog filter (project, folder) needs it: the
+ * catalog holds a video at most once, so the join adds no rows, and reading without it skips the
+ * table's content ids and the join's hash table.
+ */
+const recordsOf = (src: ExportSource) => (src.filters.projectId === undefined && src.filters.folder === undefined ? 'view_records v' : FROM);
+
 /** The account's view records the filters select, whenever they started (`inRowidRanges`: see whereSql). */
 const recordFilters = (src: ExportSource, params: Param[], inRowidRanges?: boolean) =>
   whereSql({ accountId: src.accountId, fromMs: 0, toMs: Date.UTC(9999, 0, 1), tz: 'UTC', filters: src.filters }, 'v.started_at', params, inRowidRanges);
@@ -153,7 +160,7 @@ export function sessionWindowsSql(src: ExportSource, params: Param[], records: n
   const where = recordFilters(src, params);
   params.push(new Date(src.fromMs), new Date(src.toMs));
   return `SELECT min(m) AS lo FROM (SELECT m, sum(n) OVER (ORDER BY m ROWS UNBOUNDED PRECEDING) AS cum FROM (
-      SELECT epoch_ms(v.started_at) // 60000 AS m, count(*) AS n FROM ${FROM} WHERE ${where} AND v.started_at >= ? AND v.started_at < ? GROUP BY 1))
+      SELECT epoch_ms(v.started_at) // 60000 AS m, count(*) AS n FROM ${recordsOf(src)} WHERE ${where} AND v.started_at >= ? AND v.started_at < ? GROUP BY 1))
     GROUP BY (cum - 1) // ${Math.max(1, Math.trunc(records))} ORDER BY 1`;
 }
 
@@ -189,8 +196,8 @@ export function sessionKeysWindowSql(src: ExportSource, params: Param[], window:
   return `SELECT session_id, first_event_at, last_started_at, n, (row_number() OVER (${order}) - 1 + ${Math.trunc(offset.rn)})::BIGINT AS rn,
       (coalesce(sum(n) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) + ${Math.trunc(offset.records)})::BIGINT AS records_before
     FROM (SELECT v.session_id, min(v.started_at) AS first_event_at, max(v.started_at) AS last_started_at, count(*) AS n
-      FROM ${FROM} WHERE ${where}
-        AND v.session_id IN (SELECT v.session_id FROM ${FROM} WHERE ${candidates} AND ${started})${period}
+      FROM ${recordsOf(src)} WHERE ${where}
+        AND v.session_id IN (SELECT v.session_id FROM ${recordsOf(src)} WHERE ${candidates} AND ${started})${period}
       GROUP BY v.session_id HAVING ${first})`;
 }
 
@@ -254,9 +261,7 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
     const countedParams = params.slice(); // the caller's so far, then the plain filters'
     const countedWhere = whereSql(set, 'v.started_at', countedParams);
     const where = whereSql(set, 'v.started_at', params, true);
-    // The catalog (one row a video at most) adds no rows: counting needs it only for its filters.
-    const from = src.filters.projectId === undefined && src.filters.folder === undefined ? 'view_records v' : FROM;
-    return { from: FROM, where, key: 'v.rowid', counted: { from, where: countedWhere, params: countedParams } };
+    return { from: FROM, where, key: 'v.rowid', counted: { from: recordsOf(src), where: countedWhere, params: countedParams } };
   }
   const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
   params.push(src.accountId, new Date(src.fromMs), new Date(src.toMs));
