@@ -132,14 +132,15 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
  * append the slices' files in key order (JSON as JSON Lines joined into one array), Parquet writes a
  * file a slice and reads them back into the part's file, XLSX rows go through two files in turn.
- * Sparse ranges, sessions and all XLSX rows go slice by slice too. `keys`: about the filtered view
- * records a window of the sessions' numbering reads (exportsql.ts, sessionKeysWindows).
- */
-/**
- * Slice sizes (tests make them small to cross many of their bounds). `xlsxSpan`: XLSX rows take
- * ~10 µs each to build, against ~1 µs for CSV, so a narrower span costs them little, and DuckDB
- * holds the blocks a slice reads while it builds them: a million view records scattered over 10M
- * peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB in spans of 655,360 (bench/README.md).
+ * Sparse ranges, sessions and all XLSX rows go slice by slice too. The sizes (tests make them small
+ * to cross many of their bounds):
+ * - `span`: the most keys a slice of a sparse range spans;
+ * - `xlsxSpan`: the same for XLSX, whose slices take about twice as long as CSV's (a span of a
+ *   million rowids of view records: ~1 s against ~0.5 s) while DuckDB holds the blocks they read: a
+ *   million view records scattered over 10M peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB
+ *   in spans of 655,360, in about the same time (bench/README.md);
+ * - `keys`: about the filtered view records a window of the sessions' numbering reads (exportsql.ts,
+ *   sessionKeysWindows).
  */
 export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576 };
 

@@ -125,7 +125,10 @@ export function sessionRowidsSql(src: ExportSource, params: Param[], started: re
  * catalog holds a video at most once, so the join adds no rows, and reading without it skips the
  * table's content ids and the join's hash table.
  */
-const recordsOf = (src: ExportSource) => (src.filters.projectId === undefined && src.filters.folder === undefined ? 'view_records v' : FROM);
+const recordsOf = (src: ExportSource) => (catalogFiltered(src.filters) ? FROM : 'view_records v');
+
+/** Whether the filters select by the catalog (project, folder). */
+const catalogFiltered = (f: ExportSource['filters']) => f.projectId !== undefined || f.folder !== undefined;
 
 /** The account's view records the filters select, whenever they started (`inRowidRanges`: see whereSql). */
 const recordFilters = (src: ExportSource, params: Param[], inRowidRanges?: boolean) =>
@@ -234,7 +237,7 @@ function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
  */
 export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<string[] | undefined> {
   const f = src.filters;
-  if (src.scope !== 'events' || (f.projectId === undefined && f.folder === undefined)) return undefined;
+  if (src.scope !== 'events' || !catalogFiltered(f)) return undefined;
   const params: Param[] = [src.accountId];
   const w = ['account_id = ?', ...catalogFilterSql(f, '', params)];
   return (await q.all<{ id: string }>(`SELECT content_id AS id FROM videos WHERE ${w.join(' AND ')}`, params)).map((r) => r.id);

@@ -117,15 +117,16 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[], inRow
     params.push(JSON.stringify(f.contentIds));
   }
   w.push(...catalogFilterSql(f, 'c.', params));
-  const cols: Array<[keyof RecordSet['filters'], string]> = [
+  // `notNull`: the column is NOT NULL (view_records' schema)
+  const cols: Array<[keyof RecordSet['filters'], string, notNull?: boolean]> = [
     ['country', 'v.country'], ['platform', 'v.platform'], ['os', 'v.os'], ['browser', 'v.browser'], ['domain', 'v.domain'],
-    ['deviceType', 'v.device_type'], ['userId', 'v.user_id'], ['sessionId', 'v.session_id'],
+    ['deviceType', 'v.device_type'], ['userId', 'v.user_id'], ['sessionId', 'v.session_id', true],
   ];
-  const equals = (col: string, v: string) => {
+  const equals = (col: string, v: string, notNull = false) => {
     if (!inRowidRanges) {
       w.push(`${col} = ?`);
       params.push(v);
-    } else if (col === 'v.session_id') { // NOT NULL
+    } else if (notNull) {
       w.push(afterRowid(col, `${col} = ?`));
       params.push(v);
     } else {
@@ -133,9 +134,9 @@ export function whereSql(set: RecordSet, timeCol: string, params: Param[], inRow
       params.push(v, v);
     }
   };
-  for (const [k, col] of cols) {
+  for (const [k, col, notNull] of cols) {
     const v = f[k];
-    if (typeof v === 'string') equals(col, v);
+    if (typeof v === 'string') equals(col, v, notNull);
   }
   if (f.deviceLabel !== undefined) equals('v.platform', platformOfLabel(f.deviceLabel));
   if (f.attributedTo !== undefined) w.push(attributedSql('v', set.accountId, f.attributedTo, params));
