@@ -2,7 +2,8 @@
 // disturb the caller: DuckDB refuses a memory limit below what is pinned, and a refused statement in
 // the caller's transaction would abort it ("Current transaction is aborted").
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
@@ -67,6 +68,43 @@ it('releaseCache does nothing while another connection is in use', async () => {
     });
     assert.equal(released, false);
     assert.equal(await db.releaseCache(), true);
+  } finally {
+    await db.close();
+  }
+});
+
+it('releaseCache while the caller\'s statement runs: the statement is never failed, its file is the same, the cache stays small', { timeout: 120_000 }, async () => {
+  // An export reads a whole part in one statement and hands the cache back every 100 ms meanwhile
+  // (exports.ts, handingBack). Here every 2 ms, through a scan of ~200 MB of table blocks.
+  const db = await Db.open(join(dir, 'running.duckdb'), 2, { memoryLimit: '512MB', threads: 1 });
+  try {
+    await db.run('CREATE TABLE t (i BIGINT, s VARCHAR)');
+    await db.run('INSERT INTO t SELECT i, md5(i::VARCHAR) || md5((i + 7)::VARCHAR) || md5((i + 9)::VARCHAR) FROM range(4000000) r(i)');
+    await db.run('CHECKPOINT');
+    const copyOnce = async (pulse: boolean) => {
+      const out = join(dir, `running-${pulse}.csv`);
+      await db.releaseCache();
+      let released = 0;
+      const cached = await db.tx(async (q) => {
+        const running = q.run(`COPY (SELECT * FROM t WHERE i % 3 = 0) TO '${out}' (FORMAT CSV)`);
+        let done = false;
+        void running.finally(() => (done = true)).catch(() => {});
+        while (pulse && !done) {
+          if (await db.releaseCache({ running: true })) released++;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        assert.equal(await running, 1333334);
+        return Number((await q.one<{ b: number }>("SELECT coalesce(sum(memory_usage_bytes), 0) AS b FROM duckdb_memory() WHERE tag = 'BASE_TABLE'"))!.b);
+      });
+      return { cached, released, sha: createHash('sha256').update(readFileSync(out)).digest('hex') };
+    };
+    const plain = await copyOnce(false);
+    const pulsed = await copyOnce(true);
+    assert.ok(plain.cached > 150e6, `the scan alone keeps its blocks (${plain.cached} bytes)`);
+    assert.ok(pulsed.released > 10, `${pulsed.released} releases while it ran`);
+    assert.ok(pulsed.cached < plain.cached / 2, `cached after the statement: ${plain.cached} → ${pulsed.cached} bytes`);
+    assert.equal(pulsed.sha, plain.sha);
+    assert.match(String((await db.one<{ l: string }>("SELECT current_setting('memory_limit') AS l"))!.l), /^(488|512)/);
   } finally {
     await db.close();
   }

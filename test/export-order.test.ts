@@ -273,8 +273,10 @@ for (const threads of [2, 1]) {
       for (const format of ['json', 'parquet'] as const) assert.deepEqual(await exportIds(format, source('events', { attributedTo: someUser })), ids, format);
     });
     it('view records filtered on their own columns (country, device label): those of the unfiltered export, in order, in slices', { timeout: 120_000 }, async () => {
-      // The filters are tested after each slice's rowid range (whereSql, afterRowidEquals), and the
-      // parts are counted with the plain filters, their parameters apart.
+      // Sparse parts: with one thread a part is one statement, the plain filters pushed into its scan
+      // (exports.ts, copyPart); with two, sorted slices test the filters after each slice's rowid
+      // range (whereSql, afterRowidEquals), as XLSX slices do with both. The parts are counted with
+      // the plain filters, their parameters apart.
       const fields = resolveFields('views', ['viewId', 'country', 'platform'].map((fieldName) => ({ fieldName }))).map((f) => ({ name: f.def.name, as: f.as }));
       const rows = async (format: 'csv' | 'xlsx', filters: ExportSource['filters']) => {
         const runId = `order-${threads}-filtered-${format}-${Object.keys(filters).join('')}`;

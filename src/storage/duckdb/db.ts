@@ -101,14 +101,20 @@ export class Db implements Querier {
    * (unpinned) until its memory limit is reached, so a long read leaves the process at the limit;
    * lowering the limit makes the buffer pool evict down to it, and the configured limit comes back
    * at once. While the limit is low, a query that needs memory would fail, so this runs only when
-   * nothing else uses the database: the caller (an export, between its statements) holds the one
-   * connection in use, and new borrowers — the event writer too — wait for the statements. They run
-   * on an idle connection, outside the caller's transaction: DuckDB refuses a limit below what is
-   * pinned, and a refused statement inside a transaction would abort it. Otherwise it does nothing
-   * (the next call tries again). Exports call it after each part and slice, so their memory does
-   * not grow with their size.
+   * nothing else uses the database: the caller (an export) holds the one connection in use, and new
+   * borrowers — the event writer too — wait for the statements. They run on an idle connection,
+   * outside the caller's transaction: DuckDB refuses a limit below what is pinned, and a refused
+   * statement inside a transaction would abort it. Otherwise it does nothing (the next call tries
+   * again). Exports call it after each part and slice, and every 100 ms while one statement reads
+   * a whole part (exports.ts, handingBack), so their memory grows with neither.
+   *
+   * `running`: the caller's statement runs meanwhile. Its scan pins a block a column (~10 MB for
+   * view records' 40) and reads more as it goes: the low limit keeps 64MB above what is not table
+   * blocks, room for those and for new blocks (DuckDB evicts unpinned ones to make room for them).
+   * At 4MB above, a scan failed to pin a block ("failed to pin block of size 256.0 KiB (16.9 MiB/17.1
+   * MiB used)"); at 64MB, pulses every 5 ms through 1M-row exports of every format never did.
    */
-  async releaseCache(): Promise<boolean> {
+  async releaseCache({ running = false } = {}): Promise<boolean> {
     if (!this.memoryLimit || this.gate || this.active > 1) return false;
     let open!: () => void;
     this.gate = new Promise((r) => (open = r));
@@ -117,10 +123,10 @@ export class Db implements Querier {
       if (this.active > 1 || !c) return false;
       // Down to what DuckDB holds besides cached table blocks (indexes stay pinned in memory, for
       // one), plus a little: blocks kept from the last part are of no use to the next, and a fixed
-      // floor of 64MB left exports ~50 MB higher. If DuckDB refuses, a floor 64MB higher.
+      // floor of 64MB left exports ~50 MB higher. If DuckDB refuses (or a statement runs), a floor 64MB higher.
       const kept = Number((await c.runAndReadAll("SELECT coalesce(sum(memory_usage_bytes) FILTER (WHERE tag <> 'BASE_TABLE'), 0) AS b FROM duckdb_memory()")).getRows()[0]?.[0] ?? 0);
       const mb = Math.ceil(kept / 1e6);
-      for (const floor of [`${mb + 4}MB`, `${mb + 64}MB`]) {
+      for (const floor of running ? [`${mb + 64}MB`] : [`${mb + 4}MB`, `${mb + 64}MB`]) {
         try {
           await c.run(`SET memory_limit = '${floor}'`);
         } catch {

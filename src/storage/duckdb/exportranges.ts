@@ -33,7 +33,8 @@ import { xlsxRowsSql } from './xlsxsql.ts';
  * COPY too.
  *
  * Answers the COPY of `part` to `path` read as stored, or null when its plan would not keep order.
- * `seen`: the slices of one part, in turn (SlicePlans). Once one of them plans as a scan under
+ * `pushed`: a whole sparse part, its filters pushed into the scan (exportsql.ts, fromWhere). `seen`:
+ * the slices of one part, in turn (SlicePlans). Once one of them plans as a scan under
  * filters and projections alone, the others (the same statement with other bounds: no join order
  * to choose) are not checked again. A plan through a join holds for the slices as wide as the one
  * checked (the join's sides are chosen by estimates, which depend on the width; view records'
@@ -41,12 +42,12 @@ import { xlsxRowsSql } from './xlsxsql.ts';
  * statement takes ~30 ms.
  */
 export async function unsortedCopy(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined,
-  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] },
+  to: { format: CopyFormat; path: string; gzip: boolean; noHeader?: boolean; pushed?: boolean } | { format: 'xlsx'; path: string; types: readonly XlsxColumnType[] },
   seen?: SlicePlans): Promise<OrderedCopy | null> {
   const table = src.scope === 'events' ? 'events' : src.scope === 'views' ? 'view_records' : null;
   if (!table || !('after' in part.range)) return null;
   const params: Param[] = [];
-  const rows = query(src, to.format, part, params, ids, true);
+  const rows = query(src, to.format, part, params, ids, true, 'pushed' in to && !!to.pushed);
   const sql = to.format === 'xlsx'
     ? xlsxRowsCopy(rows, to.types, to.path)
     : `COPY (${rows}) TO '${to.path}' (${copyOptions(to.format, to.noHeader)}${to.gzip && to.format !== 'parquet' ? ', COMPRESSION gzip' : ''})`;
@@ -132,7 +133,8 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * of at most `slicing.rows` rows at a time: the sort holds one slice, not the part, and text formats
  * append the slices' files in key order (JSON as JSON Lines joined into one array), Parquet writes a
  * file a slice and reads them back into the part's file, XLSX rows go through two files in turn.
- * Sparse ranges, sessions and all XLSX rows go slice by slice too. The sizes (tests make them small
+ * Sessions and all XLSX rows go slice by slice too (a sparse range of another format is one statement
+ * when it reads as stored, exports.ts, copyPart). The sizes (tests make them small
  * to cross many of their bounds):
  * - `span`: the most keys a slice of a sparse range spans;
  * - `xlsxSpan`: the same for XLSX, whose slices take about twice as long as CSV's (a span of a

@@ -244,26 +244,29 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
 }
 
 /**
+ * `pushed`: the plain filters of view records, pushed into the scan, for a sparse part read in one
+ * statement (exports.ts, copyPart): DuckDB's adaptive filters may test the period before the rowid
+ * range and read the period's column whole, once — which cost slices, many statements, ~150 ms each.
  * `key`: a unique column rising along storage order (parts are its ranges, each sorted by it);
  * `order`: the sort of a scope without a key; `counted`: a FROM and WHERE (and all the parameters
  * for it, those `params` held before included) with the same rows as `from` and `where`, for
  * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events
  * scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange, pushed = false): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
   if (src.scope === 'sessions') {
     if (!part) throw new Error('the sessions scope is read a part at a time');
     return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
   }
   if (src.scope === 'views') {
     // View records are read in rowid ranges, which DuckDB 1.5 does not prune row groups by: the
-    // account and the period are tested after the rowid range (whereSql, inRowidRanges). Counting
-    // over the whole table has no range: there the plain filters, pushed into the scan, took half
-    // the time (10M records: ~90 against ~200 ms).
+    // account and the period are tested after the rowid range (whereSql, inRowidRanges), but for
+    // `pushed`. Counting over the whole table has no range: there the plain filters, pushed into
+    // the scan, took half the time (10M records: ~90 against ~200 ms).
     const set = { accountId: src.accountId, fromMs: src.fromMs, toMs: src.toMs, tz: 'UTC', filters: src.filters };
     const countedParams = params.slice(); // the caller's so far, then the plain filters'
     const countedWhere = whereSql(set, 'v.started_at', countedParams);
-    const where = whereSql(set, 'v.started_at', params, true);
+    const where = whereSql(set, 'v.started_at', params, !pushed);
     return { from: FROM, where, key: 'v.rowid', counted: { from: recordsOf(src), where: countedWhere, params: countedParams } };
   }
   const w = ['e.account_id = ?', 'e.ts >= ?', 'e.ts < ?'];
@@ -293,11 +296,12 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
 
 /**
  * The rows of one part, in key order (key scopes) or sorted and cut by offset (sessions). `inOrder`:
- * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`).
+ * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`);
+ * `pushed`: see fromWhere.
  */
-export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false): string {
+export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false, pushed = false): string {
   const r = part.range;
-  const { from, where, key, order } = fromWhere(src, params, ids, 'offset' in r ? r : undefined);
+  const { from, where, key, order } = fromWhere(src, params, ids, 'offset' in r ? r : undefined, pushed);
   if ('after' in r) {
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     params.push(r.after, r.through);
