@@ -108,11 +108,13 @@ export class Db implements Querier {
    * again). Exports call it after each part and slice, and every 100 ms while one statement reads
    * a whole part (exports.ts, handingBack), so their memory grows with neither.
    *
-   * `running`: the caller's statement runs meanwhile. Its scan pins a block a column (~10 MB for
-   * view records' 40) and reads more as it goes: the low limit keeps 64MB above what is not table
-   * blocks, room for those and for new blocks (DuckDB evicts unpinned ones to make room for them).
-   * At 4MB above, a scan failed to pin a block ("failed to pin block of size 256.0 KiB (16.9 MiB/17.1
-   * MiB used)"); at 64MB, pulses every 5 ms through 1M-row exports of every format never did.
+   * `running`: the caller's statement runs meanwhile. Its scan pins a block a column (256 KiB each:
+   * ~10 MB for view records' 40) and reads more as it goes: the low limit keeps 64MB above what is
+   * not table blocks, room for those and for new blocks (DuckDB evicts unpinned ones to make room for
+   * them). At 4MB above, a scan failed to pin a block ("failed to pin block of size 256.0 KiB (16.9
+   * MiB/17.1 MiB used)"); at 64MB, releases every 5 ms through million-row CSV, JSON Lines and
+   * Parquet exports never did. Only for statements whose other memory does not grow as they run
+   * (a scan, filters, projections, a small join's table): not aggregates or sorts.
    */
   async releaseCache({ running = false } = {}): Promise<boolean> {
     if (!this.memoryLimit || this.gate || this.active > 1) return false;
