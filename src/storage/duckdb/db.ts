@@ -106,7 +106,7 @@ export class Db implements Querier {
    * outside the caller's transaction: DuckDB refuses a limit below what is pinned, and a refused
    * statement inside a transaction would abort it. Otherwise it does nothing (the next call tries
    * again). Exports call it after each part and slice, and every 100 ms while one statement reads
-   * a whole part (exports.ts, handingBack), so their memory grows with neither.
+   * a sparse part (exports.ts, handingBack), so their memory grows with neither.
    *
    * `running`: the caller's statement runs meanwhile. Its scan pins a block a column (256 KiB each:
    * ~10 MB for view records' 40) and reads more as it goes: the low limit keeps 64MB above what is

@@ -139,17 +139,26 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     gatheredFiles = [];
   }
   /**
-   * `work` (a statement on the export's connection), with DuckDB's cache handed back every
-   * RELEASE_EVERY_MS while it runs (Db.releaseCache, running): one statement over a part of view
+   * `run` (a COPY that reads as stored, on the export's connection), with DuckDB's cache handed back
+   * every RELEASE_EVERY_MS while it runs (Db.releaseCache, running): one statement over a part of view
    * records scattered over the table reads nearly every block of it, and kept them all (~470 MB for
-   * a million of 10M records at a 1GB limit; ~185 MB so).
+   * a million of 10M records at a 1GB limit; ~185 MB so). Only with one DuckDB thread: the headroom
+   * left (64MB) was measured so, and several threads pin blocks (and buffer batches) each. A release
+   * still under way when the statement ends is waited for: the export's next statements (a sort, a
+   * commit) never run under the lowered limit, and the release as the part ends is not skipped.
    */
-  async function handingBack<T>(work: Promise<T>): Promise<T> {
-    const timer = setInterval(() => void db.releaseCache({ running: true }).catch(() => {}), RELEASE_EVERY_MS);
+  async function handingBack<T>(run: () => Promise<T>): Promise<T> {
+    const threads = Number((await q.one<{ t: number }>("SELECT current_setting('threads')::BIGINT AS t"))?.t);
+    if (threads !== 1) return run();
+    let pending: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      pending = pending.then(() => db.releaseCache({ running: true })).catch(() => {});
+    }, RELEASE_EVERY_MS);
     try {
-      return await work;
+      return await run();
     } finally {
       clearInterval(timer);
+      await pending;
     }
   }
   return {
@@ -181,16 +190,19 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     const ids = await catalogIds(q, src);
     const r = part.range;
     // A range read as stored is one statement. A sparse one (view records of a period lie scattered
-    // over the table) has its filters pushed into the scan, which then fetches the other columns of
-    // the rows they pass alone: a million of 10M records took ~4 s so, ~5.5 s in slices whose filters
-    // run above the scan (whereSql, inRowidRanges). Ranges that need a sort, and sessions, go in slices.
+    // over the table, raw events under a selective filter) has its filters pushed into the scan,
+    // which then fetches the other columns of the rows they pass alone (a million of 10M view records
+    // took ~4 s so, ~5.5 s in slices whose filters run above the scan: whereSql, inRowidRanges), and
+    // hands the cache back as it runs. Ranges that need a sort, and sessions, go in slices; a sparse
+    // range's slices read as stored where the part would with the slices' own filters.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
     const unsorted = await unsortedCopy(q, src, part, ids, { format, path, gzip, pushed: sparse });
-    if (unsorted) return hashWhileWritten(path, () => handingBack(runCopy(q, unsorted)));
+    if (unsorted) return hashWhileWritten(path, () => (sparse ? handingBack(() => runCopy(q, unsorted)) : runCopy(q, unsorted)));
+    const asStored = sparse && !!(await unsortedCopy(q, src, part, ids, { format, path, gzip }));
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, path);
       const slices = await slicesOf(q, src, part, ids);
-      return format === 'parquet' ? await parquetInSlices(src, slices, ids, !!unsorted, path) : await textInSlices(src, slices, ids, !!unsorted, format, path, gzip);
+      return format === 'parquet' ? await parquetInSlices(src, slices, ids, asStored, path) : await textInSlices(src, slices, ids, asStored, format, path, gzip);
     } finally {
       await removeGathered();
     }
@@ -317,7 +329,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
 }
 
-/** How often a statement that reads a whole part hands back DuckDB's cache (handingBack): at 250 ms a million scattered view records peaked ~15 MB higher. */
+/** How often a statement that reads a sparse part hands back DuckDB's cache (handingBack): at 250 ms a million scattered view records peaked ~15 MB higher. */
 const RELEASE_EVERY_MS = 100;
 /** A DuckDB list of file paths (export paths never hold quotes). */
 const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
