@@ -3,29 +3,21 @@
 // blocks outside it. DuckDB 1.5 prunes no row group by rowid and reorders a scan's filters at
 // random; a plain filter on a column read the whole column.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { Db, type Param } from './db.ts';
+import { it } from 'node:test';
+import type { Db, Param } from './db.ts';
+import { scratchDb } from '../../../test/helpers/scratchdb.ts';
 import { afterRowid, afterRowidEquals } from './recordsql.ts';
 
 const ROWS = 2_000_000; // ~16 row groups
-let dir: string;
 let db: Db;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-afterrowid-'));
-  db = await Db.open(join(dir, 'db.duckdb'), 1, { memoryLimit: '512MB', threads: 1 });
+scratchDb('afterrowid', '512MB', async (opened) => {
+  db = opened;
   // Times in random order over 2026, so that no zone map settles a test of half the year.
   // `c`: text that may be null (a country, say), of many values.
   await db.run(`CREATE TABLE t (acc VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, x BIGINT NOT NULL, c VARCHAR)`);
   await db.run(`INSERT INTO t SELECT 'acc', TIMESTAMP '2026-01-01' + to_microseconds((hash(i) % 31536000000000)::BIGINT), i,
     CASE WHEN i % 7 = 0 THEN NULL ELSE 'c' || (hash(i + 1) % 5000)::VARCHAR END FROM range(${ROWS}) r(i)`);
   await db.run('CHECKPOINT');
-});
-after(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const PERIOD: Param[] = ['acc', new Date('2026-01-01'), new Date('2026-07-01')];

@@ -109,7 +109,7 @@ export class Db implements Querier {
    * a sparse part (exports.ts, handingBack), so their memory grows with neither.
    *
    * `running`: the caller's statement runs meanwhile. Its scan pins a block a column (256 KiB each:
-   * ~10 MB for view records' 40) and reads more as it goes: the low limit keeps 64MB above what is
+   * ~10 MB for view records' 42) and reads more as it goes: the low limit keeps 64MB above what is
    * not table blocks, room for those and for new blocks (DuckDB evicts unpinned ones to make room for
    * them). At 4MB above, a scan failed to pin a block ("failed to pin block of size 256.0 KiB (16.9
    * MiB/17.1 MiB used)"); at 64MB, releases every 5 ms through million-row CSV, JSON Lines and

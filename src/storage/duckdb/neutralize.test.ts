@@ -1,25 +1,17 @@
 // The SQL formula neutralization (CSV and JSON built by DuckDB) gives what the writers' own
 // neutralizeFormula gives, for every first character around the ones it tests.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import fc from 'fast-check';
-import { Db } from './db.ts';
+import type { Db } from './db.ts';
+import { scratchDb } from '../../../test/helpers/scratchdb.ts';
 import { neutralizeSql } from './neutralize.ts';
 import { neutralizeFormula } from '../../exports/formats/neutralize.ts';
 
-let dir: string;
 let db: Db;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-neutralize-'));
-  db = await Db.open(join(dir, 'db.duckdb'), 1, { memoryLimit: '256MB', threads: 1 });
+scratchDb('neutralize', '256MB', async (opened) => {
+  db = opened;
   await db.run('CREATE TABLE t (i BIGINT, s VARCHAR)');
-});
-after(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function viaSql(values: Array<string | null>): Promise<Array<string | null>> {

@@ -2,25 +2,17 @@
 // & < > CR escaped) give the same bytes as every text cell left to the writer (finishRow), for
 // hostile text.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import fc from 'fast-check';
-import { Db } from './db.ts';
+import type { Db } from './db.ts';
+import { scratchDb } from '../../../test/helpers/scratchdb.ts';
 import { finishRow } from '../../exports/formats/xlsx.ts';
 import { xlsxRowKindsSql, xlsxRowsSql } from './xlsxsql.ts';
 
-let dir: string;
 let db: Db;
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-xlsxsql-'));
-  db = await Db.open(join(dir, 'db.duckdb'), 1, { memoryLimit: '256MB', threads: 1 });
+scratchDb('xlsxsql', '256MB', async (opened) => {
+  db = opened;
   await db.run('CREATE TABLE r (id BIGINT, a VARCHAR, b VARCHAR, n DOUBLE, c VARCHAR)');
-});
-after(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const TYPES = ['number', 'string', 'string', 'number', 'string'] as const;
