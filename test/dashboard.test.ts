@@ -175,13 +175,16 @@ describe('dashboard in Chromium', () => {
   it('an on-demand export is created, completes and its part downloads', async () => {
     await page.goto(`${s.url}/exports`);
     await page.selectOption('[data-testid=new-export] select >> nth=0', 'views');
+    await page.check('[data-testid=new-export] [data-testid=bom]');
     await page.click('[data-testid=new-export] button[type=submit]');
     await page.waitForSelector('[data-testid=exports] tr[data-status=completed]');
     const listed = (await api('/api/v1/exports')).data[0];
     assert.equal(listed.status, 'completed');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=exports] [data-testid=download]')]);
     assert.equal(download.suggestedFilename(), listed.files[0].name);
-    const rows = parseCsv(readFileSync((await download.path())!));
+    const file = readFileSync((await download.path())!);
+    assert.deepEqual([...file.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the byte order mark asked for');
+    const rows = parseCsv(file.subarray(3));
     assert.equal(rows.length, listed.rows);
     assert.ok(rows.length > 0);
     assert.ok('view_id' in rows[0] || 'viewId' in rows[0], Object.keys(rows[0]).join(','));
@@ -193,9 +196,11 @@ describe('dashboard in Chromium', () => {
     await page.fill('[data-testid=new-schedule] input >> nth=0', 'Hourly views');
     await page.selectOption('[data-testid=new-schedule] select >> nth=0', 'hourly');
     await page.fill('[data-testid=new-schedule] input[type=url]', `${receiver.base}/hook`);
+    await page.check('[data-testid=new-schedule] [data-testid=bom]');
     await page.click('[data-testid=new-schedule] button[type=submit]');
     const secret = await text('[data-testid=secret] code');
     assert.match(secret, /^whsec_/);
+    assert.equal((await api('/api/v1/scheduled-exports')).data.find((x: any) => x.name === 'Hourly views').bom, true, 'the byte order mark asked for');
     await page.click('[data-testid=secret] button:has-text("Done")');
     assert.equal(await page.locator('[data-testid=secret]').count(), 0);
     await page.click('.schedule button:has-text("Runs & deliveries")');

@@ -264,6 +264,32 @@ for (const threads of [2, 1]) {
         await snap.copy(src, part!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
       }), /no-such-dir/);
     });
+    it('bom: every CSV part starts with one byte order mark, read in one statement or in sorted slices', { timeout: 120_000 }, async () => {
+      // View records with two threads go in sorted slices (several a part here); with one, and raw
+      // events with either, a part is one statement. Only the first slice of a part has the header,
+      // which carries the mark (exportsql.ts, selectList).
+      slicing.rows = 20_000;
+      try {
+        for (const src of [source('views'), source('events')] as Array<ExportSource & { scope: 'views' | 'events' }>) {
+          const runId = `order-${threads}-bom-${src.scope}`;
+          const r = await writeRun(store, dir, { runId, format: 'csv', gzip: false, zip: false, partRows: 100_000, period: { from: '', to: '' }, source: { ...src, bom: true } });
+          assert.equal(r.files.length, src.scope === 'views' ? 3 : 6);
+          let n = 0;
+          for (const f of r.files) {
+            const buf = readFileSync(join(dir, runId, f.name));
+            assert.deepEqual([...buf.subarray(0, 3)], [0xef, 0xbb, 0xbf], `${f.name} starts with the mark`);
+            assert.equal(buf.indexOf(Buffer.from([0xef, 0xbb, 0xbf]), 3), -1, `${f.name}: one mark, at the start`);
+            const rows = parse(buf, { columns: true, bom: true }) as Array<Record<string, string>>;
+            assert.deepEqual(Object.keys(rows[0]!), [...FIELDS[src.scope]]);
+            n += rows.length;
+          }
+          assert.equal(n, src.scope === 'views' ? VIEWS : EVENTS);
+          rmSync(join(dir, runId), { recursive: true, force: true });
+        }
+      } finally {
+        slicing.rows = 262_144;
+      }
+    });
     it('a filter with a semi-join (attributedTo) takes the sorted slices and keeps the order', { timeout: 120_000 }, async () => {
       // Events without a user id are attributed through a subquery on view records, so the rows
       // are the user's own events and those of sessions the user has view records in.

@@ -98,6 +98,41 @@ describe('on-demand exports', () => {
     assert.match(listing, /part-00003\.csv/);
     assert.match(listing, /manifest\.json/);
   });
+  it('bom: CSV files start with a UTF-8 byte order mark for Excel, once, in every scope; refused for other formats', async () => {
+    const MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+    const starts = (buf: Buffer, what: string) => {
+      assert.deepEqual(buf.subarray(0, 3), MARK, `${what} starts with the mark`);
+      assert.equal(buf.indexOf(MARK, 3), -1, `${what}: one mark`);
+    };
+    const e = await exportAndWait({ startDate: today, endDate: today, format: 'csv', bom: true, fields: ['id', 'viewerName'] });
+    assert.equal(e.files.length, 3);
+    const rows: any[] = [];
+    for (const f of e.files) {
+      const buf = await download(f.url);
+      starts(buf, f.name);
+      assert.equal(createHash('sha256').update(buf).digest('hex'), f.sha256);
+      rows.push(...parse(buf, { columns: true, bom: true }));
+    }
+    assert.equal(rows.length, 21);
+    assert.deepEqual(Object.keys(rows[0]), ['id', 'viewerName']);
+    assert.equal(rows.find((r) => r.id === 'x0').viewerName, "'=1+1", 'formulas still neutralized');
+    const gz = await exportAndWait({ startDate: today, endDate: today, format: 'csv', bom: true, gzip: true, fields: ['id'] });
+    starts(gunzipSync(await download(gz.files[0].url)), 'a gzip part');
+    for (const [scope, fields] of [['views', ['viewId']], ['sessions', ['sessionId', 'contentIds']], ['videos', ['video_id', 'views']]] as const) {
+      const x = await exportAndWait({ startDate: today, endDate: today, format: 'csv', bom: true, scope, fields });
+      assert.equal(x.status, 'completed', JSON.stringify(x));
+      const buf = await download(x.files[0].url);
+      starts(buf, scope);
+      assert.deepEqual(Object.keys((parse(buf, { columns: true, bom: true }) as Array<Record<string, string>>)[0]!), fields, scope);
+    }
+    const plain = await download((await exportAndWait({ startDate: today, endDate: today, format: 'csv', fields: ['id'] })).files[0].url);
+    assert.equal(plain.subarray(0, 3).toString(), 'id\r', 'no mark unless asked for');
+    for (const [body, re] of [[{ format: 'jsonl', bom: true }, /bom: a byte order mark applies to CSV only/], [{ format: 'csv', bom: 'yes' }, /bom: expected true or false/]] as const) {
+      const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify({ startDate: today, endDate: today, ...body }) });
+      assert.equal(r.status, 400);
+      assert.match((await r.json()).error.message, re);
+    }
+  });
   it('views scope exports view records', async () => {
     const e = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', scope: 'views', fields: ['viewId', 'sessionId', 'counted', 'hm', 'uniqueSeconds'] });
     const all: any[] = [];

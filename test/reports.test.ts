@@ -207,6 +207,13 @@ describe('reports', () => {
       ['a1', 'a', '0', '0'], ['a2', 'a/b', '0', '0'], ['a3', 'a/b/c', '0', '0'], ['ab', 'ab', '0', '0'],
       ['c1', 'c', '1', '6'], ['root', '', '0', '0'], ['zero', 'a', '0', '0'],
     ]);
+    // bom: the CSV starts with a UTF-8 byte order mark (Excel then reads it as UTF-8), its rows unchanged.
+    const marked = await report({ period: 'today', folders: ['a/b', 'c', 'a/b/c'], fields: ['video_id', 'stream_id', 'event_id', 'views'], bom: true });
+    assert.equal(marked.bom, true);
+    const zip = await zipOf(marked.url);
+    const csv = unzipMember(zip, unzipTest(zip)[0]!);
+    assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    assert.deepEqual(parseCsv(csv.subarray(3)), two);
   });
 
   it('a report with no email has its link only through GET; the list shows it', async () => {
@@ -259,6 +266,8 @@ describe('reports', () => {
       [{ period: 'today', fields: ['views', 'views'] }, /selected twice/],
       [{ period: 'today', fields: [] }, /fields: expected a non-empty list/],
       [{ period: 'today', format: 'pdf' }, /format: "pdf" is not accepted; expected csv or xlsx/],
+      [{ period: 'today', format: 'xlsx', bom: true }, /bom: a byte order mark applies to CSV only/],
+      [{ period: 'today', bom: 'yes' }, /bom must be boolean/],
       [{ period: 'today', email: 'not-an-address' }, /email: .*not a valid email address/],
       [{ period: 'today', email: 'a@b.c, d@e.f' }, /email: .*one plain address/],
       [{ period: 'today', colour: 'red' }, /colour: unknown parameter; accepted: period, from, to/],

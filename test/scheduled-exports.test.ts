@@ -213,8 +213,9 @@ describe('email delivery through a real SMTP server', () => {
   test('a message with working download links, no attachment', async () => {
     await sendEvents(s, T0 - H, 3, 'mail');
     const { create, attempts } = api(s);
-    const made = await create({ frequency: 'daily', format: 'csv', fields: ['id'], delivery: { email: 'analyst@example.com' } });
+    const made = await create({ frequency: 'daily', format: 'csv', bom: true, fields: ['id'], delivery: { email: 'analyst@example.com' } });
     assert.equal(made.status, 201, JSON.stringify(made.json));
+    assert.equal(made.json.bom, true);
     assert.equal(made.json.secret, undefined, 'no webhook secret for email');
     assert.deepEqual(made.json.delivery, { email: 'analyst@example.com' });
     clock.t = Date.parse('2026-03-05T01:00:00Z');
@@ -229,6 +230,7 @@ describe('email delivery through a real SMTP server', () => {
     const urls = [...new Set(text.match(/http:\/\/127\.0\.0\.1:\d+\/downloads\/[^\s"<]+/g) ?? [])];
     assert.equal(urls.length, 1, text);
     const csv = (await download(urls[0]!)).toString('utf8');
+    assert.ok(csv.startsWith('\uFEFFid\r\n'), 'a byte order mark first (bom)');
     assert.deepEqual(csv.trim().split(/\r?\n/).sort(), ['id', 'mail-0', 'mail-1', 'mail-2']);
   });
 });

@@ -100,7 +100,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
         await writeTable(staged, 'jsonl', t.columns, slice);
         await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
         await rm(staged);
-      } else await writeTable(join(tmp, name), plan.format, t.columns, slice, { gzip: plan.gzip });
+      } else await writeTable(join(tmp, name), plan.format, t.columns, slice, { gzip: plan.gzip, bom: plan.source.bom });
       parts.push({ name, rows: slice.length });
     }
     return n;
@@ -111,7 +111,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   }
   let files: ExportFile[] = [];
   for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: p.sha256 ?? await sha256File(join(tmp, p.name)) });
-  const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, rows: total, parts: files };
+  const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, ...(plan.source.bom ? { bom: true } : {}), rows: total, parts: files };
   await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (plan.zip) {
     const zipName = `export-${plan.runId}.zip`;

@@ -32,6 +32,7 @@ const CreateBody = Type.Object({
   })),
   gzip: Type.Optional(Type.Boolean()),
   zip: Type.Optional(Type.Boolean()),
+  bom: Type.Optional(Type.Boolean({ description: 'CSV only: start each file with a UTF-8 byte order mark, so that Excel reads it as UTF-8' })),
 });
 
 const Schedule = Type.Object({
@@ -49,6 +50,7 @@ const Schedule = Type.Object({
   filters: Type.Optional(Type.Unknown()),
   gzip: Type.Boolean(),
   zip: Type.Boolean(),
+  bom: Type.Boolean(),
   delivery: Type.Union([Destination, Type.Null()]),
   nextRunAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the next run is due (in the past while catching up)' })),
 });

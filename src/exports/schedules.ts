@@ -15,7 +15,7 @@ import { delayMinutesOf } from './scheduler.ts';
 import { parseSpec, type ExportService } from './service.ts';
 import { SCHEDULED_KINDS, windowAt } from './windows.ts';
 
-const BODY_KEYS = ['frequency', 'delivery', 'delayMinutes', 'name', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip'];
+const BODY_KEYS = ['frequency', 'delivery', 'delayMinutes', 'name', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip', 'bom'];
 const MAX_DELAY_MINUTES = 7 * 24 * 60;
 const RECENT_RUNS = 20;
 
@@ -106,7 +106,7 @@ export class ScheduleService {
       disabledReason,
       createdAt: iso(job.createdAt)!,
       delayMinutes: delayMinutesOf(s),
-      scope: s.scope, format: s.format, types: s.types, fields: s.fields, filters: s.filters, gzip: s.gzip === true, zip: s.zip === true,
+      scope: s.scope, format: s.format, types: s.types, fields: s.fields, filters: s.filters, gzip: s.gzip === true, zip: s.zip === true, bom: s.bom === true,
       delivery: dest ? { [dest.channel]: dest.target } : null,
       ...(nextRunAt !== null ? { nextRunAt: iso(nextRunAt) } : {}),
     };

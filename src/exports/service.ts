@@ -32,6 +32,8 @@ export interface ExportSpec {
   filters: Partial<Record<(typeof FILTER_KEYS)[number], string>>;
   gzip: boolean;
   zip: boolean;
+  /** CSV: each file starts with a UTF-8 byte order mark, so that Excel reads it as UTF-8 (absent in specs stored before it). */
+  bom?: boolean;
   /** A per-viewer export (POST /api/v1/users/{userId}/export): the userId whose data it holds. */
   viewer?: string;
 }
@@ -77,10 +79,11 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
     if (k === 'deviceLabel' && !(DEVICE_LABELS as readonly string[]).includes(v)) throw bad(`filters.deviceLabel: ${JSON.stringify(v)} is not accepted; expected one of ${DEVICE_LABELS.join(', ')}`);
     filters[k as (typeof FILTER_KEYS)[number]] = v;
   }
-  for (const k of ['gzip', 'zip'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
+  for (const k of ['gzip', 'zip', 'bom'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
   if (body.gzip && body.zip) throw bad('gzip and zip: choose one — gzip compresses each file, zip puts the files in one archive');
   if (body.gzip && format === 'xlsx') throw bad('gzip: an XLSX file is compressed already; leave gzip out (zip may bundle the parts)');
-  return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true };
+  if (body.bom && format !== 'csv') throw bad(`bom: a byte order mark applies to CSV only (it tells Excel the file is UTF-8); leave it out for ${format}`);
+  return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true, bom: body.bom === true };
 }
 
 function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: number): ExportSource {
@@ -93,6 +96,7 @@ function source(accountId: string, spec: ExportSpec, fromMs: number, toMs: numbe
     scope: spec.scope as ExportSource['scope'], accountId, fromMs, toMs, types: spec.types, filters,
     fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
     neutralize: spec.format === 'csv',
+    bom: spec.format === 'csv' && spec.bom === true,
   };
 }
 

@@ -35,7 +35,7 @@ export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps
       summary: 'Export everything of one viewer: profile.json and every event attributed to them (answers 202; poll GET /api/v1/exports/{id})', tags: ['privacy'],
       description: 'Attributed to the viewer: events with this userId, and events without a userId in the sessions where it appears. ' +
         'profile.json holds first and last seen, sessions, devices, the viewer details sent on events and the totals by the metric rules. ' +
-        'Body (optional): {"format": "jsonl" (default)|"json"|"csv"|"xlsx"|"parquet", "fields", "types", "gzip", "zip"} as for POST /api/v1/exports. ' +
+        'Body (optional): {"format": "jsonl" (default)|"json"|"csv"|"xlsx"|"parquet", "fields", "types", "gzip", "zip", "bom"} as for POST /api/v1/exports. ' +
         'The run, its parts and signed links are those of any export. Recorded in the audit log.',
       params: UserParams,
       body: Type.Optional(Type.Object({}, { additionalProperties: true })),

@@ -27,6 +27,7 @@ const Report = Type.Object({
   folders: Type.Array(Type.String()),
   fields: Type.Array(Type.String()),
   format: Type.String(),
+  bom: Type.Boolean(),
   rows: Type.Union([Type.Integer(), Type.Null()]),
   url: Type.Union([Type.String(), Type.Null()], { description: 'Signed link to the ZIP once completed' }),
   file: Type.Union([Type.Object({
@@ -44,6 +45,7 @@ const Body = Type.Object({
   folders: Type.Optional(Type.Array(Type.String(), { description: 'Folder paths; a folder includes the folders nested in it ("a" includes "a/b"). Default: the whole catalog' })),
   fields: Type.Optional(Type.Array(Type.String(), { description: `Any of ${REPORT_FIELDS.join(', ')}; default all, in that order` })),
   format: Type.Optional(Type.String({ description: 'csv (default) or xlsx' })),
+  bom: Type.Optional(Type.Boolean({ description: 'CSV only: the file starts with a UTF-8 byte order mark, so that Excel reads it as UTF-8' })),
   email: Type.Optional(Type.String({ description: 'Where to send the link when the report is ready (needs REELSTAT_SMTP_URL)' })),
 });
 

@@ -26,7 +26,7 @@ import { sha256File } from '../util/sha256.ts';
 
 export const REPORT_FORMATS = ['csv', 'xlsx'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
-const KEYS = ['period', 'from', 'to', 'tz', 'folders', 'fields', 'format', 'email'];
+const KEYS = ['period', 'from', 'to', 'tz', 'folders', 'fields', 'format', 'bom', 'email'];
 const MAX_FOLDERS = 100;
 const MAX_ATTEMPTS = 3;
 const EMAIL_TRIES = 3;
@@ -39,6 +39,8 @@ export interface ReportSpec {
   folders: string[];
   fields: string[];
   format: ReportFormat;
+  /** CSV: the file starts with a UTF-8 byte order mark, for Excel (absent in reports made before it). */
+  bom?: boolean;
 }
 
 const bad = (msg: string) => new AppError('validation_failed', msg);
@@ -126,6 +128,8 @@ export class ReportService extends PolledWorker {
 
     const format = (b.format ?? 'csv') as ReportFormat;
     if (!REPORT_FORMATS.includes(format)) throw bad(`format: ${JSON.stringify(b.format)} is not accepted; expected csv or xlsx`);
+    if (b.bom !== undefined && typeof b.bom !== 'boolean') throw bad('bom: expected true or false');
+    if (b.bom && format !== 'csv') throw bad(`bom: a byte order mark applies to CSV only (it tells Excel the file is UTF-8); leave it out for ${format}`);
 
     let email: string | null = null;
     if (b.email !== undefined && b.email !== null) {
@@ -134,7 +138,7 @@ export class ReportService extends PolledWorker {
       if (!this.mailer) throw bad('email: this server sends no email (REELSTAT_SMTP_URL is not set); leave email out and fetch the link with GET /api/v1/reports/{id}');
       email = c.address;
     }
-    const spec: ReportSpec = { period: preset, from: period.from, to: period.to, tz, folders: [...new Set(folders as string[])], fields: fields as string[], format };
+    const spec: ReportSpec = { period: preset, from: period.from, to: period.to, tz, folders: [...new Set(folders as string[])], fields: fields as string[], format, bom: b.bom === true };
     return { spec, fromMs: period.fromMs, toMs: period.toMs, email };
   }
 
@@ -161,7 +165,7 @@ export class ReportService extends PolledWorker {
       await rm(tmp, { recursive: true, force: true });
       await mkdir(tmp, { recursive: true });
       const inner = `report-${spec.from ?? 'all-time'}${spec.to && spec.to !== spec.from ? `-to-${spec.to}` : ''}.${spec.format}`;
-      await writeTable(join(tmp, inner), spec.format, columns, rows);
+      await writeTable(join(tmp, inner), spec.format, columns, rows, { bom: spec.bom === true });
       const name = `report-${r.id}.zip`;
       const zip = new yazl.ZipFile();
       zip.addFile(join(tmp, inner), inner);
@@ -231,6 +235,7 @@ export class ReportService extends PolledWorker {
       folders: spec.folders,
       fields: spec.fields,
       format: spec.format,
+      bom: spec.bom === true,
       rows: r.rows,
       url: ready ? this.link(r) : null,
       file: ready ? { name: r.file!.name, url: this.link(r), size: r.file!.size, rows: r.file!.rows, sha256: r.file!.sha256, expiresAt: new Date(r.expiresAt!).toISOString() } : null,

@@ -15,6 +15,8 @@ export interface ExportSource {
   fields: Array<{ name: string; as: string }>;
   /** Prefix text starting with = + - @ tab CR with ' (CSV and XLSX). */
   neutralize: boolean;
+  /** CSV: the file starts with a UTF-8 byte order mark (Excel then reads it as UTF-8). */
+  bom?: boolean;
 }
 
 export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';

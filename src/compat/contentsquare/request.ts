@@ -168,7 +168,7 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
 
   const spec: CsJobSpec = {
     scope, format: format === 'CSV' ? 'csv' : 'jsonl', types: ALL_TYPES, fields: selection, filters: deviceLabel === 'all' ? {} : { deviceLabel },
-    gzip: false, zip: false,
+    gzip: false, zip: false, bom: false,
     dialect: DIALECT, name: b.name, csFormat: format, frequency: dateRange ? { value, dateRange } : { value }, csFields: given, deviceLabel,
   };
   if (b.segmentId !== undefined) spec.segmentId = b.segmentId as string | number;

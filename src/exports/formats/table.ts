@@ -53,8 +53,8 @@ async function write(out: Writable, chunk: string): Promise<void> {
   });
 }
 
-/** Writes `rows` (values in column order) to `path`; gzip applies to the text formats. */
-export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]>, opts: { gzip?: boolean } = {}): Promise<number> {
+/** Writes `rows` (values in column order) to `path`; gzip applies to the text formats, bom (a UTF-8 byte order mark first, for Excel) to CSV. */
+export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean } = {}): Promise<number> {
   let n = 0;
   if (format === 'xlsx') {
     const w = new XlsxWriter(path, { columns: columns.map((c) => ({ name: c.name, type: xlsxType(c.type) })) });
@@ -84,7 +84,7 @@ export async function writeTable(path: string, format: TableFormat, columns: Tab
     if (buf) await write(out, buf);
     buf = '';
   };
-  if (format === 'csv') buf += csvRow(names.map((h) => neutralizeFormula(h)));
+  if (format === 'csv') buf += (opts.bom ? '\uFEFF' : '') + csvRow(names.map((h) => neutralizeFormula(h)));
   if (format === 'json') buf += '[';
   for (const r of rows) {
     if (format === 'csv') buf += csvRow(r.map(csvValue));

@@ -211,12 +211,13 @@ export function sessionKeysWindowSql(src: ExportSource, params: Param[], window:
 type SessionRange = { offset: number; limit: number; keys?: string; started?: readonly [number, number]; records?: string };
 
 const TIME_FIELDS = new Set(['timestamp', 'receivedAt', 'startedAt', 'firstEventAt', 'lastEventAt']);
+const BOM = '\uFEFF';
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** `xlsx`: typed values for xlsxRowsSql (times stay TIMESTAMP, lists become JSON text, no neutralizing: the cells do it). */
 function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
   const cols = src.scope === 'events' ? EVENT_COLS : src.scope === 'sessions' ? SESSION_COLS : VIEW_COLS;
-  return src.fields.map(({ name, as }) => {
+  return src.fields.map(({ name, as }, i) => {
     let expr = cols[name];
     if (!expr) throw new Error(`no column for field ${name} in scope ${src.scope}`);
     if (TIME_FIELDS.has(name) && format !== 'parquet' && format !== 'xlsx') expr = ISO(expr);
@@ -227,7 +228,10 @@ function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
       : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
     // ISO times start with a digit: never a formula, so not tested (strftime would run three times).
     if (src.neutralize && text && format !== 'xlsx' && !TIME_FIELDS.has(name)) expr = neutralizeSql(expr);
-    return `${expr} AS ${quoteIdent(as)}`;
+    // A CSV's byte order mark (src.bom) is written as the start of its header's first name: DuckDB
+    // writes no mark of its own, and field names never need quoting (fields.ts), so the file's first
+    // bytes are EF BB BF. Slices after the first have no header, and so no mark.
+    return `${expr} AS ${quoteIdent(i === 0 && src.bom && format === 'csv' ? BOM + as : as)}`;
   }).join(', ');
 }
 

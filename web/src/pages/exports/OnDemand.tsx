@@ -6,7 +6,7 @@ import { Files, type ExportFile } from '../../components/Files';
 import { Badge, Empty, ErrorNote, Section } from '../../components/ui';
 import { fmtDateTime, fmtInt } from '../../format';
 import { useAction, useApi, useInterval } from '../../hooks';
-import { Field, FORMATS, SCOPES, TYPES, utcDate, utcDays, val } from './form';
+import { BomField, Field, FORMATS, SCOPES, TYPES, utcDate, utcDays, val } from './form';
 
 interface ExportView {
   id: string; createdAt: string; scope: string; format: string; status: string; rows: number | null;
@@ -21,6 +21,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
   const [types, setTypes] = useState<string[]>(TYPES);
   const [fields, setFields] = useState<string[]>([]);
   const [packing, setPacking] = useState('none');
+  const [bom, setBom] = useState(false);
   const [filters, setFilters] = useState({ contentId: '', projectId: '', folder: '', country: '' });
   const { busy, error, run } = useAction();
 
@@ -33,6 +34,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
           ...(scope === 'events' ? { types } : {}),
           filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v.trim())),
           gzip: packing === 'gzip', zip: packing === 'zip',
+          ...(format === 'csv' && bom ? { bom: true } : {}),
         },
       }));
     if (ok) onCreated();
@@ -54,6 +56,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
             <option value="none">None</option><option value="gzip">gzip each file</option><option value="zip">One ZIP</option>
           </select>
         </Field>
+        {format === 'csv' && <BomField checked={bom} onChange={setBom} />}
       </div>
       {scope === 'events' && (
         <fieldset class="inline-checks">

@@ -5,7 +5,7 @@ import { Badge, Empty, ErrorNote, Section } from '../../components/ui';
 import { fmtBytes, fmtDateTime, fmtInt } from '../../format';
 import { useAction, useApi, useInterval } from '../../hooks';
 import { localToday, TZ } from '../../period';
-import { Field, val } from './form';
+import { BomField, Field, val } from './form';
 
 const PERIODS = [
   ['all_time', 'All time'], ['today', 'Today'], ['yesterday', 'Yesterday'], ['this_week', 'This week'], ['last_week', 'Last week'],
@@ -32,6 +32,7 @@ function NewReport({ onCreated }: { onCreated: () => void }) {
   const [folders, setFolders] = useState('');
   const [fields, setFields] = useState<string[]>(FIELDS.map(([f]) => f));
   const [format, setFormat] = useState('xlsx');
+  const [bom, setBom] = useState(false);
   const [email, setEmail] = useState('');
   const { busy, error, run } = useAction();
   const submit = (e: Event) => {
@@ -42,6 +43,7 @@ function NewReport({ onCreated }: { onCreated: () => void }) {
         method: 'POST',
         body: {
           period, tz: TZ, format, fields, ...(period === 'custom' ? { from, to } : {}),
+          ...(format === 'csv' && bom ? { bom: true } : {}),
           ...(list.length ? { folders: list } : {}), ...(email.trim() ? { email: email.trim() } : {}),
         },
       });
@@ -60,6 +62,7 @@ function NewReport({ onCreated }: { onCreated: () => void }) {
           <input value={folders} onInput={(e) => setFolders(val(e))} placeholder="courses, webinars/2026" />
         </Field>
         <Field label="File"><select value={format} onChange={(e) => setFormat(val(e))}><option value="xlsx">XLSX</option><option value="csv">CSV</option></select></Field>
+        {format === 'csv' && <BomField checked={bom} onChange={setBom} />}
         <Field label="Email the link to" hint="Optional; needs outgoing mail configured on the server">
           <input type="email" value={email} onInput={(e) => setEmail(val(e))} placeholder="me@example.com" />
         </Field>

@@ -5,7 +5,7 @@ import { Files, type ExportFile } from '../../components/Files';
 import { Badge, Empty, ErrorNote, SecretOnce, Section } from '../../components/ui';
 import { fmtDateTime, fmtInt } from '../../format';
 import { useAction, useApi, useInterval } from '../../hooks';
-import { Field, FORMATS, SCOPES, utcWindow, val } from './form';
+import { BomField, Field, FORMATS, SCOPES, utcWindow, val } from './form';
 
 interface Schedule {
   id: string; name: string | null; frequency: string; state: string; disabledReason: string | null; createdAt: string;
@@ -22,6 +22,7 @@ const destination = (s: Schedule) => s.delivery?.webhook ?? s.delivery?.email ??
 
 function NewSchedule({ onCreated }: { onCreated: (secret: string | null) => void }) {
   const [form, setForm] = useState({ name: '', frequency: 'daily', channel: 'webhook', target: '', scope: 'events', format: 'csv', delayMinutes: '0' });
+  const [bom, setBom] = useState(false);
   const { busy, error, run } = useAction();
   const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: val(e) });
   const submit = (e: Event) => {
@@ -31,6 +32,7 @@ function NewSchedule({ onCreated }: { onCreated: (secret: string | null) => void
         method: 'POST',
         body: {
           frequency: form.frequency, scope: form.scope, format: form.format, delayMinutes: Number(form.delayMinutes) || 0,
+          ...(form.format === 'csv' && bom ? { bom: true } : {}),
           ...(form.name.trim() ? { name: form.name.trim() } : {}), delivery: { [form.channel]: form.target.trim() },
         },
       });
@@ -56,6 +58,7 @@ function NewSchedule({ onCreated }: { onCreated: (secret: string | null) => void
         <Field label="Data"><select value={form.scope} onChange={set('scope')}>{SCOPES.map((s) => <option key={s.id} value={s.id}>{s.label}</option>)}</select></Field>
         <Field label="Format"><select value={form.format} onChange={set('format')}>{FORMATS.map((f) => <option key={f} value={f}>{f.toUpperCase()}</option>)}</select></Field>
         <Field label="Delay (minutes)" hint="Run this long after the period ends"><input type="number" min={0} max={10080} value={form.delayMinutes} onInput={set('delayMinutes')} /></Field>
+        {form.format === 'csv' && <BomField checked={bom} onChange={setBom} />}
       </div>
       <ErrorNote error={error} />
       <button class="btn primary" type="submit" disabled={busy}>Create schedule</button>

@@ -41,3 +41,12 @@ export function utcWindow(p: { from: string; to: string }): string {
   const t = p.to.slice(0, 10) === p.from.slice(0, 10) ? p.to.slice(11, 16) : p.to.slice(0, 16).replace('T', ' ');
   return `${f} – ${t} UTC`;
 }
+
+/** The `bom` option of a CSV export or report: a UTF-8 byte order mark first, for Excel. */
+export function BomField({ checked, onChange }: { checked: boolean; onChange: (on: boolean) => void }) {
+  return (
+    <Field label="For Excel" hint="A UTF-8 byte order mark first: Excel then shows accents and emoji right">
+      <span class="check"><input type="checkbox" data-testid="bom" checked={checked} onChange={() => onChange(!checked)} /> Byte order mark</span>
+    </Field>
+  );
+}
