@@ -43,8 +43,10 @@ export interface Config {
    * One thread by default: the server shares its cores with Node's event loop, dashboard queries stay
    * well within Q1 on one (bench/README.md), and parallel operators hold memory per thread (an
    * order-keeping COPY with two threads held ~300 MB more than with one, at the same speed).
+   * `exportConnections`: 2 lets an export write CSV and JSON Lines parts on two connections at once
+   * (the second core; storage/duckdb/exports.ts, inPieces), 1 keeps exports to one.
    */
-  duckdb: { memoryLimit: string; threads: number | null };
+  duckdb: { memoryLimit: string; threads: number | null; exportConnections: number };
   /** Outgoing email (scheduled exports, reports); null when REELSTAT_SMTP_URL is unset. */
   smtp: { url: string; from: string } | null;
   /** REELSTAT_ALLOW_PRIVATE_WEBHOOKS=1 lets webhooks reach private and loopback addresses (tests, intranets). */
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     duckdb: {
       memoryLimit: memorySize(env, 'REELSTAT_DUCKDB_MEMORY_LIMIT', '1GB'),
       threads: int(env, 'REELSTAT_DUCKDB_THREADS', 1, 1, 1024),
+      exportConnections: int(env, 'REELSTAT_EXPORT_CONNECTIONS', 2, 1, 2),
     },
     smtp: smtp(env),
     allowPrivateWebhooks: bool(env, 'REELSTAT_ALLOW_PRIVATE_WEBHOOKS', false),

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -172,6 +172,51 @@ it('slices of a sparse range: spans of slicing.span keys where they read as stor
     slicing.rows = 262_144;
     slicing.span = 1_048_576;
   }
+});
+
+it('a dense part of CSV or JSON Lines is written in pieces by two connections at once (a twin on the same snapshot): the same bytes as one statement', { timeout: 120_000 }, async () => {
+  const sums: Record<string, string> = {};
+  slicing.pieces = 40_000; // a part of PART rows: seven pieces, the last a short one
+  try {
+    for (const pool of [1, 4]) {
+      // With a pool of one there is no twin (Db.txPair): the part is one statement.
+      const db = await Db.open(dbPath, pool, { memoryLimit: '512MB', threads: 1 });
+      try {
+        for (const [scope, format] of [['events', 'csv'], ['events', 'jsonl'], ['views', 'csv']] as const) {
+          const src = source(scope);
+          const name = `pieces-${pool}-${scope}.${format}`;
+          const path = join(dir, name);
+          const pieces = new Set<string>();
+          const poll = setInterval(() => { for (const f of readdirSync(dir)) if (f.startsWith(`${name}.`) && f.endsWith('.piece')) pieces.add(f); }, 1);
+          const got = await exportRepo(db).snapshot(async (snap) => {
+            const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
+            return snap.copy(src, parts[0]!, { format, path, gzip: false }); // a part of PART rows
+          }).finally(() => clearInterval(poll));
+          assert.equal(got.rows, PART);
+          const bytes = readFileSync(path);
+          assert.equal(createHash('sha256').update(bytes).digest('hex'), got.sha256, 'the checksum is the file\'s');
+          if (pool > 1) assert.ok(pieces.size >= 2, `pool of 4, ${scope} ${format}: pieces seen (${[...pieces]})`);
+          else assert.equal(pieces.size, 0, `pool of 1, ${scope} ${format}: one statement`);
+          assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(`${name}.`)), [], 'the pieces\' files are gone');
+          if (format === 'csv') assert.equal((bytes.toString('latin1').match(/^(id|viewId),/gm) ?? []).length, 1, 'one header');
+          assert.equal(bytes.toString('utf8').split('\n').filter(Boolean).length, PART + (format === 'csv' ? 1 : 0));
+          sums[`${pool} ${scope} ${format}`] = got.sha256!;
+          rmSync(path);
+        }
+        // A piece that fails (its file cannot be made) fails the part with DuckDB's error, and leaves nothing.
+        const src = source('events');
+        await assert.rejects(exportRepo(db).snapshot(async (snap) => {
+          const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
+          return snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
+        }), /no-such-dir/);
+      } finally {
+        await db.close();
+      }
+    }
+  } finally {
+    slicing.pieces = 131_072;
+  }
+  for (const k of ['events csv', 'events jsonl', 'views csv']) assert.equal(sums[`4 ${k}`], sums[`1 ${k}`], `${k}: the same bytes`);
 });
 
 for (const threads of [2, 1]) {

@@ -26,6 +26,8 @@ export function fromDuckRow(row: Row): Row {
 export interface StoreLimits {
   memoryLimit?: string;
   threads?: number | null;
+  /** Connections one export writes with at once (exports.ts, inPieces): 2 (the default) or 1. */
+  exportConnections?: number;
 }
 
 export interface Querier {
@@ -115,14 +117,16 @@ export class Db implements Querier {
    * MiB/17.1 MiB used)"); at 64MB, releases every 5 ms through million-row CSV, JSON Lines and
    * Parquet exports never did. Only for statements whose other memory does not grow as they run
    * (a scan, filters, projections, a small join's table): not aggregates or sorts.
+   *
+   * `held`: the connections the caller holds (an export's transaction and its twin, txPair).
    */
-  async releaseCache({ running = false } = {}): Promise<boolean> {
-    if (!this.memoryLimit || this.gate || this.active > 1) return false;
+  async releaseCache({ running = false, held = 1 } = {}): Promise<boolean> {
+    if (!this.memoryLimit || this.gate || this.active > held) return false;
     let open!: () => void;
     this.gate = new Promise((r) => (open = r));
     try {
       const c = this.idle[0] ?? this.writer;
-      if (this.active > 1 || !c) return false;
+      if (this.active > held || !c) return false;
       // Down to what DuckDB holds besides cached table blocks (indexes stay pinned in memory, for
       // one), plus a little: blocks kept from the last part are of no use to the next, and a fixed
       // floor of 64MB left exports ~50 MB higher. If DuckDB refuses (or a statement runs), a floor 64MB higher.
@@ -261,6 +265,74 @@ export class Db implements Querier {
   }
 
   /**
+   * tx, with a second connection in a transaction of its own that sees the same snapshot (`twin`),
+   * or null when one cannot be had within `waitMs`: a second statement of the same reads, run beside
+   * the first, uses the second core (DuckDB runs a statement on the thread that calls it). Two
+   * transactions see the same data when nothing commits between their starts: new borrowers (the
+   * event writer too) are held back while those in use finish, up to `waitMs`, and both
+   * transactions start then. Without a twin (the connections did not come back in time, say a long
+   * export runs, or the pool would have no idle one left), fn runs as under tx. The twin only reads;
+   * it holds a pool connection until fn ends.
+   */
+  txPair<T>(fn: (q: ConnQuerier, twin: ConnQuerier | null) => Promise<T>, waitMs = 250): Promise<T> {
+    return this.with(async (q) => {
+      const twin = await this.beginTwins(q, waitMs);
+      try {
+        const out = await fn(q, twin && new ConnQuerier(twin));
+        await q.run('COMMIT');
+        return out;
+      } catch (err) {
+        await q.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        if (twin) {
+          await twin.run('ROLLBACK').catch(() => undefined);
+          this.release(twin);
+        }
+      }
+    });
+  }
+
+  /** Begins q's transaction, and a twin's on the same snapshot when every other connection is back in time (txPair). */
+  private async beginTwins(q: ConnQuerier, waitMs: number): Promise<DuckDBConnection | null> {
+    await this.pass();
+    let open!: () => void;
+    this.gate = new Promise((r) => (open = r));
+    let twin: DuckDBConnection | null = null;
+    try {
+      const until = Date.now() + waitMs;
+      while (this.active > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+      if (this.active === 1 && this.idle.length > 1) { // one stays for everybody else
+        twin = this.idle.pop()!;
+        this.active++;
+      }
+      try {
+        await q.run('BEGIN TRANSACTION');
+        // A transaction takes its snapshot when a statement first reads the catalog (`SELECT 1` does not).
+        await q.run(SNAPSHOT);
+      } catch (err) {
+        await q.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      const t = twin;
+      if (!t) return null;
+      try {
+        await t.run('BEGIN TRANSACTION');
+        await t.run(SNAPSHOT);
+        twin = null; // handed to the caller
+        return t;
+      } catch {
+        await t.run('ROLLBACK').catch(() => undefined);
+        return null;
+      }
+    } finally {
+      if (twin) this.release(twin); // taken but not handed to the caller
+      this.gate = null;
+      open();
+    }
+  }
+
+  /**
    * A DbLike over one open transaction's connection: every read sees that transaction's snapshot.
    * Calls take turns (one statement at a time on a connection); `tx` joins the open transaction.
    */
@@ -301,6 +373,9 @@ export class Db implements Querier {
     this.closeAll();
   }
 }
+
+/** A statement that starts a transaction's snapshot (it reads the catalog). */
+const SNAPSHOT = 'SELECT count(*) FROM duckdb_tables()';
 
 /** A compaction interrupted before its rename leaves a partial new file: the old one is intact. */
 function clearCompactionLeftovers(path: string): void {

@@ -142,9 +142,12 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  *   million view records scattered over 10M peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB
  *   in spans of 655,360, in about the same time (bench/README.md);
  * - `keys`: about the filtered view records a window of the sessions' numbering reads (exportsql.ts,
- *   sessionKeysWindows).
+ *   sessionKeysWindows);
+ * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
+ *   once (exports.ts, inPieces): the part's file is whole about one piece's appending after its
+ *   last piece is written.
  */
-export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576 };
+export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576, pieces: 131_072 };
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;

@@ -1,7 +1,8 @@
 /**
  * Export reads in DuckDB: the engine itself writes CSV, JSON Lines, JSON and Parquet (COPY … TO),
  * which is what keeps exports near DuckDB's own speed, and builds XLSX rows as XML. Every read of one
- * export runs in one transaction, so all its parts come from one snapshot.
+ * export runs in one transaction, or in it and a twin on the same snapshot (Db.txPair: dense CSV
+ * and JSON Lines parts are written by both at once, inPieces), so all its parts come from one snapshot.
  *
  * Raw events are exported in arrival order (`seq`), view records in storage order (`rowid`). A part
  * is a range of that key (bounds from a histogram of the key, keyRanges). Where DuckDB's plan keeps
@@ -15,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
@@ -24,7 +25,7 @@ import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
 import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
-import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type SlicePlans } from './exportranges.ts';
+import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type OrderedCopy, type SlicePlans } from './exportranges.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysWindows, sessionKeysWindowSql, sessionRecordsSpan, sessionRowidsSql, sessionWindowsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
@@ -69,14 +70,16 @@ async function both<T>(work: Promise<T>, alongside: Promise<void>): Promise<T> {
   return w.value;
 }
 
-function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise<void> } {
+function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSnapshot & { close(): Promise<void> } {
+  // Hands DuckDB's cache back (Db.releaseCache): this export holds its connection and its twin's.
+  const releaseCache = (running = false) => db.releaseCache({ running, held: twin ? 2 : 1 });
   // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
   // its memory limit.
   const released = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
     } finally {
-      await db.releaseCache();
+      await releaseCache();
     }
   };
   // The sessions scope's numbered keys, made once per source of this export a window of first-event
@@ -105,7 +108,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       const numbered = await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: sessions, records })}) TO '${file}' (${KEYS})`, params);
       records += Number((await q.one<{ r: number }>(`SELECT coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`))?.r ?? 0);
       sessions += numbered;
-      await db.releaseCache(); // between statements: the blocks the window read
+      await releaseCache(); // between statements: the blocks the window read
     }
     const made = { keys: `read_parquet(${fileList(files)})`, sessions };
     keysOf.set(id, made);
@@ -130,7 +133,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       gatheredFiles.push(file);
       const params: Param[] = [];
       await q.run(`COPY (${sessionRecordsSpan(src, params, { ...r, started }, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
-      await db.releaseCache(); // between statements: the blocks the span read
+      await releaseCache(); // between statements: the blocks the span read
     }
     return { rows: part.rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
   }
@@ -148,11 +151,10 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
    * commit) never run under the lowered limit, and the release as the part ends is not skipped.
    */
   async function handingBack<T>(run: () => Promise<T>): Promise<T> {
-    const threads = Number((await q.one<{ t: number }>("SELECT current_setting('threads')::BIGINT AS t"))?.t);
-    if (threads !== 1) return run();
+    if ((await threadsOf(q)) !== 1) return run();
     let pending: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
-      pending = pending.then(() => db.releaseCache({ running: true })).catch(() => {});
+      pending = pending.then(() => releaseCache(true)).catch(() => {});
     }, RELEASE_EVERY_MS);
     try {
       return await run();
@@ -197,7 +199,8 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
     // range's slices read as stored where the part would with the slices' own filters.
     const sparse = 'after' in r && part.rows * 2 < r.through - r.after;
     const unsorted = await unsortedCopy(q, src, part, ids, { format, path, gzip, pushed: sparse });
-    if (unsorted) return hashWhileWritten(path, () => (sparse ? handingBack(() => runCopy(q, unsorted)) : runCopy(q, unsorted)));
+    if (unsorted) return (!sparse && await inPieces(src, part, ids, { format, path, gzip }))
+      || hashWhileWritten(path, () => (sparse ? handingBack(() => runCopy(q, unsorted)) : runCopy(q, unsorted)));
     const asStored = sparse && !!(await unsortedCopy(q, src, part, ids, { format, path, gzip }));
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, path);
@@ -205,6 +208,81 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       return format === 'parquet' ? await parquetInSlices(src, slices, ids, asStored, path) : await textInSlices(src, slices, ids, asStored, format, path, gzip);
     } finally {
       await removeGathered();
+    }
+  }
+
+  /**
+   * A dense part of CSV or JSON Lines read as stored in pieces (slicing.pieces keys each), written by the
+   * export's connection and its twin (Db.txPair: the same snapshot) at once, each its pieces in
+   * turn: DuckDB runs a statement on the thread that calls it, so with one DuckDB thread a part
+   * otherwise uses one core (two threads in one order-keeping COPY buffer batches, and were slower).
+   * The first piece is written to the part's file and hashed as it grows; each other one into a file
+   * of its own, appended to the part's in order and hashed on the way, as it is written (tailFile):
+   * the part is whole soon after the last piece is. Null (one statement) without a twin, with
+   * several DuckDB threads, for gzip (appended gzip members are a multi-member file, which some
+   * readers stop after the first of), JSON and Parquet (neither can be appended to), a part of
+   * fewer than two pieces, and where a piece's plan would not keep order.
+   */
+  async function inPieces(src: ExportSource, part: ExportPart, ids: string[] | undefined, to: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256: string } | null> {
+    const r = part.range;
+    if (!twin || to.gzip || (to.format !== 'csv' && to.format !== 'jsonl') || !('after' in r) || part.rows < 2 * slicing.pieces) return null;
+    if ((await threadsOf(q)) !== 1) return null;
+    const pieces = cut(r.after, r.through, slicing.pieces);
+    const files = pieces.map((_, i) => (i === 0 ? to.path : `${to.path}.${String(i).padStart(4, '0')}.piece`));
+    const seen: SlicePlans = {};
+    const copies: OrderedCopy[] = [];
+    for (const [i, piece] of pieces.entries()) {
+      const copy = await unsortedCopy(q, src, piece, ids, { format: to.format, path: files[i]!, gzip: false, noHeader: i > 0 }, seen);
+      if (!copy) return null;
+      copies.push(copy);
+    }
+    for (const f of files) await rm(f, { force: true }); // nothing but these COPYs' bytes can be read
+    // Piece i is written by connection i % 2, each connection's pieces one after another.
+    // A failure on either side stops both: no piece is begun after it.
+    const written = copies.map(() => deferred<number>());
+    let failed: { err: unknown } | null = null;
+    const writers = [q, twin].map(async (conn, c) => {
+      for (let i = c; i < copies.length; i += 2) {
+        try {
+          if (failed) throw failed.err;
+          written[i]!.resolve(await runCopy(conn, copies[i]!));
+        } catch (err) {
+          failed ??= { err };
+          for (let j = i; j < copies.length; j += 2) written[j]!.reject(err);
+          return;
+        }
+      }
+    });
+    for (const w of written) w.promise.catch(() => {}); // each is awaited in turn below, or by allSettled
+    const hash = createHash('sha256');
+    let whole = true;
+    let rows = 0;
+    try {
+      whole = (await tailFile(to.path, written[0]!.promise, (chunk) => { hash.update(chunk); })).whole;
+      rows += await written[0]!.promise;
+      if (copies.length > 1) {
+        const out = await open(to.path, 'a');
+        try {
+          for (let i = 1; i < copies.length; i++) {
+            const appended = await tailFile(files[i]!, written[i]!.promise, async (chunk) => {
+              hash.update(chunk);
+              await out.write(chunk);
+            });
+            whole &&= appended.whole;
+            rows += await written[i]!.promise;
+            await rm(files[i]!, { force: true });
+          }
+        } finally {
+          await out.close();
+        }
+      }
+      return { rows, sha256: whole ? hash.digest('hex') : await sha256File(to.path) };
+    } catch (err) {
+      failed ??= { err };
+      throw err;
+    } finally {
+      await Promise.allSettled(writers); // never return while a statement runs on either connection
+      for (const f of files.slice(1)) await rm(f, { force: true });
     }
   }
 
@@ -238,7 +316,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
         taken = before.then(() => take(file, written));
         taken.catch(() => {}); // seen by both() or the finally below; not unhandled while DuckDB still writes
         rows += await both(written, before);
-        await db.releaseCache(); // between statements: the blocks the slice read
+        await releaseCache(); // between statements: the blocks the slice read
       }
       await taken;
       return rows;
@@ -296,7 +374,7 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
       const seen: SlicePlans = {};
       for (const [i, slice] of slices.entries()) {
         rows += await runCopy(q, await sliceCopy(src, slice, ids, asStored, seen, { format: 'parquet', path: files[i]!, first: i === 0 }));
-        await db.releaseCache(); // between statements: the blocks the slice read
+        await releaseCache(); // between statements: the blocks the slice read
       }
       const list = fileList(files);
       const merge = `COPY (SELECT * FROM read_parquet(${list})) TO '${path}' (${copyOptions('parquet')})`;
@@ -329,6 +407,17 @@ function snapshotOn(q: ConnQuerier, db: Db): ExportSnapshot & { close(): Promise
   }
 }
 
+/** DuckDB's threads setting. */
+async function threadsOf(q: ConnQuerier): Promise<number> {
+  return Number((await q.one<{ t: number }>("SELECT current_setting('threads')::BIGINT AS t"))?.t);
+}
+/** A promise with its resolve and reject at hand. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
 /** How often a statement that reads a sparse part hands back DuckDB's cache (handingBack): at 250 ms a million scattered view records peaked ~15 MB higher. */
 const RELEASE_EVERY_MS = 100;
 /** A DuckDB list of file paths (export paths never hold quotes). */
@@ -341,10 +430,12 @@ const KEYS = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 65536';
 const PARQUET_TYPE = { string: 'VARCHAR', number: 'DOUBLE', integer: 'BIGINT', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', object: 'JSON' } as const;
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-export function exportRepo(db: Db): ExportRepo {
+/** `connections`: 2 lets an export's dense CSV and JSON Lines parts be written by two connections at once (inPieces). */
+export function exportRepo(db: Db, connections = 2): ExportRepo {
+  const begin = <T>(fn: (q: ConnQuerier, twin: ConnQuerier | null) => Promise<T>) => (connections > 1 ? db.txPair(fn) : db.tx((q) => fn(q, null)));
   return {
-    snapshot: (fn) => db.tx(async (q) => {
-      const snap = snapshotOn(q, db);
+    snapshot: (fn) => begin(async (q, twin) => {
+      const snap = snapshotOn(q, db, twin);
       try {
         return await fn(snap);
       } finally {

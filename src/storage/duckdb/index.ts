@@ -38,7 +38,7 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
     catalog: catalogRepo(db),
     events: eventRepo(db),
     views: viewRepo(db),
-    exports: exportRepo(db),
+    exports: exportRepo(db, limits.exportConnections ?? 2),
     jobs: jobRepo(db),
     reports: reportRepo(db),
     schedules: scheduleRepo(db),
