@@ -191,7 +191,7 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
           const got = await exportRepo(db).snapshot(async (snap) => {
             const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
             return snap.copy(src, parts[0]!, { format, path, gzip: false }); // a part of PART rows
-          }).finally(() => clearInterval(poll));
+          }, { parallel: true }).finally(() => clearInterval(poll));
           assert.equal(got.rows, PART);
           const bytes = readFileSync(path);
           assert.equal(createHash('sha256').update(bytes).digest('hex'), got.sha256, 'the checksum is the file\'s');
@@ -208,7 +208,7 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
         await assert.rejects(exportRepo(db).snapshot(async (snap) => {
           const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
           return snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
-        }), /no-such-dir/);
+        }, { parallel: true }), /no-such-dir/);
       } finally {
         await db.close();
       }
@@ -217,6 +217,29 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
     slicing.pieces = 131_072;
   }
   for (const k of ['events csv', 'events jsonl', 'views csv']) assert.equal(sums[`4 ${k}`], sums[`1 ${k}`], `${k}: the same bytes`);
+});
+
+it('an export that does not say it writes CSV or JSON Lines (parallel) takes no twin: its pool connections stay free', async () => {
+  const db = await Db.open(dbPath, 3, { memoryLimit: '512MB', threads: 1 });
+  try {
+    // Inside the snapshot, how many of two borrowers that hold on get a connection at once.
+    const free = (parallel: boolean) => exportRepo(db).snapshot(async () => {
+      let holding = 0;
+      const hold = () => db.with(async () => {
+        holding++;
+        await new Promise((r) => setTimeout(r, 300));
+      });
+      const both = Promise.all([hold(), hold()]);
+      await new Promise((r) => setTimeout(r, 150));
+      const seen = holding;
+      await both;
+      return seen;
+    }, { parallel });
+    assert.equal(await free(false), 2, 'no twin: two connections free');
+    assert.equal(await free(true), 1, 'a twin: one connection free, the second borrower waits');
+  } finally {
+    await db.close();
+  }
 });
 
 for (const threads of [2, 1]) {

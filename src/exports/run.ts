@@ -77,6 +77,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   await mkdir(tmp, { recursive: true });
   const ext = EXT[plan.format] + (plan.gzip && !PACKED.has(plan.format) ? '.gz' : '');
   const parts: Array<{ name: string; rows: number; sha256?: string }> = [];
+  const parallel = !plan.gzip && (plan.format === 'csv' || plan.format === 'jsonl');
   const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     let n = 0;
     for (const [i, part] of (await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'))).entries()) {
@@ -87,7 +88,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
       n += written.rows;
     }
     return n;
-  });
+  }, { parallel });
   async function tableParts(t: { columns: TableColumn[]; rows: unknown[][] }): Promise<number> {
     const n = t.rows.length;
     const count = Math.max(1, Math.ceil(n / plan.partRows));

@@ -55,7 +55,11 @@ export interface ExportSnapshot {
 }
 
 export interface ExportRepo {
-  snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>): Promise<T>;
+  /**
+   * `parallel`: the export's parts are CSV or JSON Lines, not gzipped, which the engine may write
+   * with two connections at once (it holds the second for the snapshot's length only then).
+   */
+  snapshot<T>(fn: (s: ExportSnapshot) => Promise<T>, opts?: { parallel?: boolean }): Promise<T>;
   /** Rows computed in memory (the `videos` scope), written as JSON Lines at `jsonl`, rewritten by the engine as Parquet at `out`. */
   parquetFromJsonl(jsonl: string, columns: ReadonlyArray<{ name: string; type: 'string' | 'number' | 'integer' | 'boolean' | 'timestamp' | 'object' }>, out: string): Promise<void>;
 }
