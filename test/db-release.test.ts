@@ -122,6 +122,8 @@ it('releaseCache while two connections of one export run statement after stateme
   // release every 2 ms besides, through 16 pieces of a ~200 MB table.
   const db = await withWideTable('pieces.duckdb', 4);
   try {
+    // A small joined table, as view records join the catalog: each piece builds its hash table, under a lowered limit or not.
+    await db.run('CREATE TABLE c AS SELECT k, md5(k::VARCHAR) AS name FROM range(1000) r(k)');
     const PIECES = 16;
     const writeAll = (pulse: boolean) => db.txPair(async (q, twin) => {
       assert.ok(twin, 'a twin');
@@ -132,7 +134,7 @@ it('releaseCache while two connections of one export run statement after stateme
         for (let i = k; i < PIECES; i += 2) {
           files[i] = join(dir, `piece-${pulse}-${i}.csv`);
           const step = 4_000_000 / PIECES;
-          await c.run(`COPY (SELECT * FROM t WHERE i >= ${i * step} AND i < ${(i + 1) * step} AND i % 3 = 0) TO '${files[i]}' (FORMAT CSV)`);
+          await c.run(`COPY (SELECT t.*, c.name FROM t LEFT JOIN c ON c.k = t.i % 1000 WHERE i >= ${i * step} AND i < ${(i + 1) * step} AND i % 3 = 0 ORDER BY i) TO '${files[i]}' (FORMAT CSV)`);
           if (pulse && (await db.releaseCache({ running: true, held: 2 }))) released++;
         }
         writing--;

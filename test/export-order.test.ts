@@ -209,6 +209,8 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
           const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
           return snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
         }, { parallel: true }), /no-such-dir/);
+        assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.piece')), [], 'no piece left');
+        await Promise.all([1, 2, 3].slice(0, pool).map(() => db.with(async () => {}))); // the pool is whole
       } finally {
         await db.close();
       }
@@ -335,8 +337,10 @@ for (const threads of [2, 1]) {
     it('bom: every CSV part starts with one byte order mark, read in one statement or in sorted slices', { timeout: 120_000 }, async () => {
       // View records with two threads go in sorted slices (several a part here); with one, and raw
       // events with either, a part is one statement. Only the first slice of a part has the header,
-      // which carries the mark (exportsql.ts, selectList).
+      // which carries the mark (exportsql.ts, selectList). With one thread, CSV parts are written in
+      // pieces on two connections (inPieces): only the first piece has the header.
       slicing.rows = 20_000;
+      slicing.pieces = 30_000;
       try {
         for (const src of [source('views'), source('events')] as Array<ExportSource & { scope: 'views' | 'events' }>) {
           const runId = `order-${threads}-bom-${src.scope}`;
@@ -356,6 +360,7 @@ for (const threads of [2, 1]) {
         }
       } finally {
         slicing.rows = 262_144;
+        slicing.pieces = 131_072;
       }
     });
     it('a filter with a semi-join (attributedTo) takes the sorted slices and keeps the order', { timeout: 120_000 }, async () => {

@@ -77,7 +77,8 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   await mkdir(tmp, { recursive: true });
   const ext = EXT[plan.format] + (plan.gzip && !PACKED.has(plan.format) ? '.gz' : '');
   const parts: Array<{ name: string; rows: number; sha256?: string }> = [];
-  const parallel = !plan.gzip && (plan.format === 'csv' || plan.format === 'jsonl');
+  // Parts a store may write on two connections at once: CSV and JSON Lines of raw events and view records.
+  const parallel = !plan.gzip && (plan.format === 'csv' || plan.format === 'jsonl') && (plan.source.scope === 'events' || plan.source.scope === 'views');
   const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     let n = 0;
     for (const [i, part] of (await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'))).entries()) {

@@ -148,12 +148,18 @@ export class Db implements Querier {
     }
   }
 
+  /**
+   * Callers wait for the gate inline, `while (this.gate) await this.gate;`, and count themselves in
+   * (active++) or close the gate in the same synchronous step after the check: awaiting a helper that
+   * waits would resume a microtask later, when another caller may have closed the gate meanwhile
+   * (and a caller counted late could commit between txPair's two snapshots).
+   */
   private async pass(): Promise<void> {
     while (this.gate) await this.gate;
   }
 
   private async acquire(): Promise<DuckDBConnection> {
-    await this.pass();
+    while (this.gate) await this.gate;
     this.active++;
     const c = this.idle.pop();
     if (c) return c;
@@ -178,7 +184,7 @@ export class Db implements Querier {
 
   /** The event writer's connection (one writer at a time, serialized by its caller). */
   async withWriter<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    await this.pass();
+    while (this.gate) await this.gate;
     this.active++;
     try {
       return await fn(this.writer!);
@@ -192,7 +198,7 @@ export class Db implements Querier {
    * it when the connections in use are not all back within `waitMs` (a long export stream, say).
    */
   async exclusive<T>(fn: (q: ConnQuerier) => Promise<T>, waitMs: number): Promise<T | null> {
-    await this.pass();
+    while (this.gate) await this.gate;
     let open!: () => void;
     this.gate = new Promise((r) => (open = r));
     try {
@@ -295,7 +301,7 @@ export class Db implements Querier {
 
   /** Begins q's transaction, and a twin's on the same snapshot when every other connection is back in time (txPair). */
   private async beginTwins(q: ConnQuerier, waitMs: number): Promise<DuckDBConnection | null> {
-    await this.pass();
+    while (this.gate) await this.gate;
     let open!: () => void;
     this.gate = new Promise((r) => (open = r));
     let twin: DuckDBConnection | null = null;
