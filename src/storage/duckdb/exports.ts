@@ -249,7 +249,10 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     const writers = [q, twin].map(async (conn, c) => {
       for (let i = c; i < copies.length; i += 2) {
         try {
-          await releasing;
+          for (let r = releasing; ; r = releasing) {
+            await r;
+            if (r === releasing) break; // none begun meanwhile
+          }
           if (failed) throw failed.err;
           written[i]!.resolve(await runCopy(conn, copies[i]!));
           releasing = releasing.then(() => releaseCache(true)).catch(() => false);
