@@ -44,7 +44,7 @@ export interface Config {
    * well within Q1 on one (bench/README.md), and parallel operators hold memory per thread (an
    * order-keeping COPY with two threads held ~300 MB more than with one, at the same speed).
    * `exportConnections`: 2 lets an export write CSV and JSON Lines parts on two connections at once
-   * (the second core; storage/duckdb/exports.ts, inPieces), 1 keeps exports to one.
+   * (the second core; storage/duckdb/exportpieces.ts, inPieces), 1 keeps exports to one.
    */
   duckdb: { memoryLimit: string; threads: number | null; exportConnections: number };
   /** Outgoing email (scheduled exports, reports); null when REELSTAT_SMTP_URL is unset. */

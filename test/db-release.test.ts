@@ -116,7 +116,7 @@ it('releaseCache while the caller\'s statement runs: the statement is never fail
   }
 });
 
-it('releaseCache while two connections of one export run statement after statement (pieces, exports.ts): none fails, the files are the same', { timeout: 180_000 }, async () => {
+it('releaseCache while two connections of one export run statement after statement (pieces, exportpieces.ts): none fails, the files are the same', { timeout: 180_000 }, async () => {
   // An export's dense part is written in pieces by its connection and a twin (Db.txPair), each
   // handing the cache back as a piece ends while the other's statement runs, or starts. Here a
   // release every 2 ms besides, through 16 pieces of a ~200 MB table.

@@ -1,5 +1,5 @@
 // Db.txPair: an export's transaction and a twin on a second connection that sees the same snapshot,
-// so that two statements of one export can run at once (exports.ts, inPieces). Two transactions
+// so that two statements of one export can run at once (exportpieces.ts, inPieces). Two transactions
 // see the same data only when nothing commits between their starts: txPair holds new borrowers back
 // until those in use are done, and goes without a twin when they are not back in time.
 import assert from 'node:assert/strict';

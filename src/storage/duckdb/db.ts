@@ -26,7 +26,7 @@ export function fromDuckRow(row: Row): Row {
 export interface StoreLimits {
   memoryLimit?: string;
   threads?: number | null;
-  /** Connections one export writes with at once (exports.ts, inPieces): 2 (the default) or 1. */
+  /** Connections one export writes with at once (exportpieces.ts, inPieces): 2 (the default) or 1. */
   exportConnections?: number;
 }
 

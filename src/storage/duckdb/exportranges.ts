@@ -144,7 +144,7 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * - `keys`: about the filtered view records a window of the sessions' numbering reads (exportsql.ts,
  *   sessionKeysWindows);
  * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
- *   once (exports.ts, inPieces): the part's file is whole about one piece's appending after its
+ *   once (exportpieces.ts, inPieces): the part's file is whole about one piece's appending after its
  *   last piece is written.
  */
 export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576, pieces: 131_072 };
