@@ -37,7 +37,12 @@ export interface Config {
   defaults: { retention: { rawDays: number; aggregateDays: number; exportFileDays: number } };
   /** Base of absolute links (download links in API answers and emails); default http://HOST:PORT. */
   publicUrl: string | null;
-  exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number };
+  /**
+   * `workers`: export runs written at once. On-demand runs (once jobs) may take every worker, one
+   * run an account at a time; scheduled runs (hourly, daily, weekly) one worker at most, so that
+   * with two or more they never hold an on-demand run back (src/exports/service.ts).
+   */
+  exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number; workers: number };
   /**
    * The embedded store's limits: DuckDB's buffer pool (it spills beyond it) and its worker threads.
    * One thread by default: the server shares its cores with Node's event loop, dashboard queries stay
@@ -189,6 +194,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       linkTtlSeconds: int(env, 'REELSTAT_LINK_TTL', 7 * 86_400, 60, 365 * 86_400),
       maxOnDemandDays: 30,
       partRows: int(env, 'REELSTAT_EXPORT_PART_ROWS', 1_000_000, 1, 1_000_000_000),
+      workers: int(env, 'REELSTAT_EXPORT_WORKERS', 2, 1, 16),
     },
     duckdb: {
       memoryLimit: memorySize(env, 'REELSTAT_DUCKDB_MEMORY_LIMIT', '1GB'),

@@ -424,26 +424,43 @@ describe('Contentsquare: accounts are isolated', () => {
   });
 });
 
+/**
+ * Holds the first export snapshot taken from now on (its run stays COMPUTING) until the returned
+ * function is called, which also puts the store's snapshot back.
+ */
+function holdFirstSnapshot(): () => void {
+  const store = s.server.store;
+  const original = store.exports.snapshot;
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let calls = 0;
+  store.exports.snapshot = (async (fn: any, opts: any) => {
+    if (calls++ === 0) await gate;
+    return original.call(store.exports, fn, opts);
+  }) as typeof original;
+  return () => {
+    open();
+    store.exports.snapshot = original;
+  };
+}
+
+/** Waits until the job is COMPUTING (its run started). */
+async function computing(jobId: string) {
+  let state = '';
+  for (let i = 0; i < 200 && state !== 'COMPUTING'; i++) {
+    state = (await api('GET', `/v1/exports/${jobId}`)).json.payload.state;
+    if (state !== 'COMPUTING') await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(state, 'COMPUTING');
+}
+
 describe('Contentsquare: queueing and recurring jobs', () => {
   it('a once job queues behind the running one, then runs', async () => {
-    const store = s.server.store;
-    const original = store.exports.snapshot;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    store.exports.snapshot = (async (fn: any) => {
-      if (calls++ === 0) await gate;
-      return original.call(store.exports, fn);
-    }) as typeof original;
+    const release = holdFirstSnapshot();
     try {
       const body = (name: string) => ({ name, format: 'CSV', scope: 'views', frequency: { value: 'once', dateRange: WINDOW }, deviceLabel: 'all', fields: [{ fieldName: 'view_id' }] });
       const first = await createJob(body('first'));
-      let state = '';
-      for (let i = 0; i < 200 && state !== 'COMPUTING'; i++) {
-        state = (await api('GET', `/v1/exports/${first.id}`)).json.payload.state;
-        if (state !== 'COMPUTING') await new Promise((r) => setTimeout(r, 10));
-      }
-      assert.equal(state, 'COMPUTING');
+      await computing(first.id);
       const second = await createJob(body('second'));
       assert.equal(second.state, 'ACTIVE', 'queued');
       await new Promise((r) => setTimeout(r, 700)); // the service polls every 500 ms: it still must not start it
@@ -461,7 +478,27 @@ describe('Contentsquare: queueing and recurring jobs', () => {
       assert.equal(r2.rowCount, RECORDS);
     } finally {
       release();
-      store.exports.snapshot = original;
+    }
+  });
+
+  it("another account's once job is not held back by this account's running one", async () => {
+    const release = holdFirstSnapshot();
+    try {
+      const other = await createAccount(s.url, 'Queue', 'queue@cs.test');
+      const c = await (await fetch(`${s.url}/api/v1/oauth-clients`, { method: 'POST', headers: { authorization: `Bearer ${other.apiToken}` } })).json();
+      const t2 = await getToken(c);
+      const body = (name: string) => ({ name, format: 'CSV', scope: 'views', frequency: { value: 'once', dateRange: WINDOW }, deviceLabel: 'all', fields: [{ fieldName: 'view_id' }] });
+      const mine = await createJob(body('held'));
+      await computing(mine.id);
+      const theirs = await createJob(body('theirs'), t2);
+      const run = await waitRun(theirs.id, t2);
+      assert.equal(run.state, 'SUCCESS');
+      assert.equal(run.rowCount, 0, 'the other account has no data');
+      assert.equal((await api('GET', `/v1/exports/${mine.id}`)).json.payload.state, 'COMPUTING', 'still held while the other ran');
+      release();
+      assert.equal((await waitRun(mine.id)).rowCount, RECORDS);
+    } finally {
+      release();
     }
   });
 

@@ -1,6 +1,6 @@
 /**
- * Export jobs and their runs: validation of a request, the queue of runs (one at a time, oldest
- * first), retries from scratch, and the view of a job with its signed file links.
+ * Export jobs and their runs: validation of a request, the queue of runs (oldest first, up to
+ * `workers` at once: see drain), retries from scratch, and the view of a job with its signed file links.
  */
 import { newId } from '../auth/secrets.ts';
 import { deliveryFor } from '../delivery/outbox.ts';
@@ -105,7 +105,9 @@ export class ExportService extends PolledWorker {
     private readonly store: Store,
     private readonly signer: LinkSigner,
     private readonly opts: {
-      dir: string; partRows: number; maxOnDemandDays: number; log: Logger; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void;
+      dir: string; partRows: number; maxOnDemandDays: number; log: Logger;
+      /** Runs written at once (config exports.workers; default 1). */
+      workers?: number; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void;
       /** The profile of a per-viewer export (src/privacy). */
       viewerProfile?: (accountId: string, userId: string) => Promise<unknown>;
     },
@@ -122,13 +124,41 @@ export class ExportService extends PolledWorker {
   }
 
   private holds = 0;
+  /** The runs being written, each ending by taking itself out and kicking the queue. */
+  private readonly running = new Set<Promise<void>>();
 
+  /**
+   * Starts pending runs, oldest first, while a worker is free. A run of a once job (on-demand,
+   * Contentsquare's `once`, per-viewer) starts at once unless another once run of its account is
+   * running (it queues behind it); scheduled runs take one worker at most (JobRepo.claimRun), so
+   * that with two workers or more a scheduled run never holds an on-demand one back.
+   */
   protected async drain(): Promise<void> {
-    while (!this.loop.stopped && this.holds === 0) {
+    while (!this.loop.stopped && this.holds === 0 && this.running.size < (this.opts.workers ?? 1)) {
       const run = await this.store.jobs.claimRun();
       if (!run) return;
-      await this.execute(run);
+      const going: Promise<void> = this.execute(run)
+        // execute fails a run itself; this is a store that could not record it (the run stays
+        // running, and is run again after a restart, as after a crash: requeueRunning).
+        .catch((err: unknown) => this.opts.log.error({ err, runId: run.id }, 'export run could not be recorded'))
+        .finally(() => {
+          this.running.delete(going);
+          this.kick();
+        });
+      this.running.add(going);
     }
+  }
+
+  /** Resolves once no round is claiming runs and no run is being written. */
+  private async settled(): Promise<void> {
+    await this.loop.idle();
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  /** Stops the queue and waits for the runs being written. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.settled();
   }
 
   /**
@@ -138,7 +168,7 @@ export class ExportService extends PolledWorker {
   async hold<T>(fn: () => Promise<T>): Promise<T> {
     this.holds++;
     try {
-      await this.loop.idle();
+      await this.settled();
       return await fn();
     } finally {
       this.holds--;

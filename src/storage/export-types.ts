@@ -104,7 +104,11 @@ export interface JobRepo {
   listJobs(accountId: string, kind: 'once' | 'scheduled', page: Page): Promise<ExportJobRow[]>;
   runsOf(accountId: string, jobId: string): Promise<ExportRunRow[]>;
   getRun(id: string): Promise<ExportRunRow | undefined>;
-  /** Takes the oldest pending run, marks it running and counts the attempt. */
+  /**
+   * Takes the oldest pending run that may start, marks it running and counts the attempt: a run of
+   * a once job while no other once run of its account runs; a run of a scheduled job while no
+   * scheduled run runs.
+   */
   claimRun(): Promise<ExportRunRow | undefined>;
   /** Marks a run completed; with `delivery`, creates that delivery in the same transaction. */
   finishRun(id: string, result: { rows: number; files: ExportFile[]; finishedAt: number; expiresAt: number }, delivery?: DeliveryRow | null): Promise<void>;

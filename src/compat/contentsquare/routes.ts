@@ -2,8 +2,8 @@
  * The Contentsquare Data Export dialect (spec/compat.md): OAuth client credentials → a one-hour JWT,
  * then export jobs, their runs and the runs' parts (files with signed download links). Jobs run on
  * the native export machinery: a job is an export_jobs row (spec.dialect = "contentsquare"), a `once`
- * job gets its run at once and ExportService runs pending runs one at a time, oldest first (so a once
- * job queues behind the one running); daily (04:00 UTC, the previous UTC day) and hourly jobs get their
+ * job gets its run at once and ExportService starts it at once unless a once run of the same account
+ * is running (then it queues behind it; REELSTAT_EXPORT_WORKERS runs at most in all); daily (04:00 UTC, the previous UTC day) and hourly jobs get their
  * runs from the scheduler (src/exports/scheduler.ts).
  *
  * Answers are `{"success": true, "payload": …}`; every error of these routes, validation and 404
@@ -188,7 +188,7 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
         `otherwise: ISO 8601 dates (00:00 UTC) or date-times, the window [from, to), to after from and at most ${MAX_RANGE_DAYS} days after it, from not before ` +
         'the raw-event retention. fieldName: a name of GET /v1/exportable-fields (snake_case; the camelCase names of GET /api/v1/fields work too), each once; ' +
         'aliasName renames the CSV column / JSONL key. deviceLabel filters by platform (mobile = smartphone). segmentId is kept and ignored (no segments: every ' +
-        'viewer is exported). A once job runs at once, or queues behind the running one; a daily job runs every day at 04:00 UTC for the previous UTC day; an ' +
+        'viewer is exported). A once job runs at once, or queues behind the running once job of the same account (at most REELSTAT_EXPORT_WORKERS runs are written at once); a daily job runs every day at 04:00 UTC for the previous UTC day; an ' +
         `hourly job every hour for the previous hour. Answers 201 {"success": true, "payload": <job>}. ${JOB_DOC} ${ERRORS_DOC}`,
       body: { type: 'object' },
     },

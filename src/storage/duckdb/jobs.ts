@@ -57,7 +57,14 @@ export function jobRepo(db: Db): JobRepo {
     },
     async claimRun() {
       return db.tx(async (q) => {
-        const r = await q.one("SELECT * FROM export_runs WHERE status = 'pending' ORDER BY created_at, id LIMIT 1");
+        // A run whose job is gone counts as a once run (it fails at once: ExportService.execute).
+        const once = (alias: string) => `coalesce((SELECT j.kind FROM export_jobs j WHERE j.id = ${alias}.job_id), 'once') = 'once'`;
+        const r = await q.one(
+          `SELECT * FROM export_runs r WHERE r.status = 'pending' AND CASE WHEN ${once('r')}
+              THEN NOT EXISTS (SELECT 1 FROM export_runs x WHERE x.status = 'running' AND x.account_id = r.account_id AND ${once('x')})
+              ELSE NOT EXISTS (SELECT 1 FROM export_runs x WHERE x.status = 'running' AND NOT ${once('x')}) END
+           ORDER BY r.created_at, r.id LIMIT 1`,
+        );
         if (!r) return undefined;
         await q.run("UPDATE export_runs SET status = 'running', attempts = attempts + 1 WHERE id = ?", [r.id as string]);
         return { ...run(r), status: 'running' as const, attempts: (r.attempts as number) + 1 };
