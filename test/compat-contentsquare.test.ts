@@ -206,6 +206,8 @@ describe('Contentsquare: POST /v1/exports validation', () => {
     ['7 days + 1 ms', (b) => (b.frequency.dateRange = { from: at(now - 8 * DAY), to: at(now - 8 * DAY + 7 * DAY + 1) }), /at most 7 days after/],
     ['8 days as dates', (b) => (b.frequency.dateRange = { from: iso(now - 10 * DAY).slice(0, 10), to: iso(now - 2 * DAY).slice(0, 10) }), /at most 7 days after/],
     ['before raw retention', (b) => (b.frequency.dateRange = { from: at(now - 91 * DAY), to: at(now - 90 * DAY) }), /raw events are kept 90 days; the earliest accepted is/],
+    // the sweeper deletes what is older than now - 90 days: a range starting a minute before that is refused, whatever its day
+    ['a minute before the retention cut-off', (b) => (b.frequency.dateRange = { from: at(now - 90 * DAY - 60_000), to: at(now - 89 * DAY) }), /raw events are kept 90 days; the earliest accepted is/],
     ['from in the future', (b) => (b.frequency.dateRange = { from: at(now + HOUR), to: at(now + 2 * HOUR) }), /future/],
     ['fields missing', (b) => delete b.fields, /^fields: required/],
     ['fields empty', (b) => (b.fields = []), /^fields: required, a non-empty list/],
@@ -231,16 +233,39 @@ describe('Contentsquare: POST /v1/exports validation', () => {
     errorOf(await api('POST', '/v1/exports', []), 400, 'INVALID_PARAMETER', /JSON object/);
     errorOf(await api('POST', '/v1/exports', '{"name": '), 400, 'INVALID_BODY');
   });
-  it('exactly 7 days is accepted; nothing was stored by the refused requests', async () => {
+  it('exactly 7 days is accepted, and a range starting a minute after the retention cut-off; nothing was stored by the refused requests', async () => {
     const before = (await api('GET', '/v1/exports?limit=100')).json.pagination.total;
     const job = await createJob({ ...good(), frequency: { value: 'once', dateRange: { from: at(now - 8 * DAY), to: at(now - DAY) } } });
     assert.equal(job.frequency.dateRange.to, at(now - DAY));
-    assert.equal((await api('GET', '/v1/exports?limit=100')).json.pagination.total, before + 1);
+    const edge = await createJob({ ...good(), frequency: { value: 'once', dateRange: { from: at(now - 90 * DAY + 60_000), to: at(now - 89 * DAY) } } });
+    assert.equal((await api('GET', '/v1/exports?limit=100')).json.pagination.total, before + 2);
     await waitRun(job.id);
+    await waitRun(edge.id);
   });
 });
 
 describe('Contentsquare: once jobs, runs and parts', () => {
+  it('a job posted form-encoded, its nesting in brackets, runs like its JSON twin; too deep a nesting is a 400', async () => {
+    const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+    const form = new URLSearchParams([
+      ['name', 'form job'], ['format', 'CSV'], ['scope', 'views'], ['deviceLabel', 'all'], ['segmentId', '42'],
+      ['frequency[value]', 'once'], ['frequency[dateRange][from]', WINDOW.from], ['frequency[dateRange][to]', WINDOW.to],
+      ['fields[0][fieldName]', 'view_id'], ['fields[1][fieldName]', 'session_id'], ['fields[1][aliasName]', 'sid'],
+    ]).toString();
+    const r = await api('POST', '/v1/exports', form, token, FORM);
+    assert.equal(r.status, 201, r.text);
+    const job = r.json.payload;
+    assert.deepEqual(job.frequency, { value: 'once', dateRange: WINDOW });
+    assert.deepEqual(job.fields, [{ fieldName: 'view_id' }, { fieldName: 'session_id', aliasName: 'sid' }]);
+    assert.equal(job.segmentId, '42');
+    const run = await waitRun(job.id);
+    assert.equal(run.rowCount, RECORDS);
+    const rows = parse((await download(run.parts[0])).toString('utf8'), { columns: true });
+    assert.deepEqual(Object.keys(rows[0]), ['view_id', 'sid']);
+    errorOf(await api('POST', '/v1/exports', 'frequency[a][b][c][d][e][f]=1', token, FORM), 400, 'INVALID_BODY', /nest parameters at most 4 deep/);
+    errorOf(await api('POST', '/v1/exports', 'name=x&format=CSV&scope=views&frequency=once', token, FORM), 400, 'INVALID_PARAMETER', /^frequency: required, an object/);
+  });
+
   it('views as CSV: parts of 2 rows read back with csv-parse, aliases as the header, one row per view record', async () => {
     const job = await createJob({
       name: 'views csv', format: 'CSV', scope: 'views', frequency: { value: 'once', dateRange: WINDOW }, deviceLabel: 'all',
@@ -400,6 +425,10 @@ describe('Contentsquare: once jobs, runs and parts', () => {
     const job = (await api('GET', '/v1/exports?limit=1')).json.payload[0];
     errorOf(await api('GET', `/v1/exports/${job.id}/runs/run_nope`), 404, 'NOT_FOUND', /run_nope/);
     errorOf(await api('GET', '/v1/exports/a/b/c/d'), 404, 'NOT_FOUND');
+    errorOf(await api('GET', '/v1/oauth/token'), 404, 'NOT_FOUND', /No route GET \/v1\/oauth\/token/);
+    errorOf(await api('POST', '/v1/oauth/nope', {}), 404, 'NOT_FOUND');
+    errorOf(await api('POST', '/v1/exportable-fields', {}), 404, 'NOT_FOUND', /No route POST \/v1\/exportable-fields/);
+    errorOf(await api('DELETE', '/v1/exports/x'), 404, 'NOT_FOUND');
   });
 });
 
@@ -563,6 +592,7 @@ describe('Contentsquare: OpenAPI', () => {
       assert.ok(doc.paths[p], p);
     }
     assert.match(doc.paths['/v1/exports'].post.description, /dateRange/);
+    assert.deepEqual(Object.keys(doc.paths['/v1/exports'].post.responses), ['201'], 'a job is created with 201');
   });
 });
 

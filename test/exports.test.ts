@@ -145,6 +145,8 @@ describe('on-demand exports', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ startDate: '2026-01-01', endDate: '2026-02-15' }, /30 days/],
       [{ startDate: '2020-01-01', endDate: '2020-01-02' }, /raw events are kept 90 days/],
+      // the day of now - 90 days: its first hours are older than the sweeper keeps
+      [{ startDate: dayOf(Date.now() - 90 * DAY), endDate: dayOf(Date.now() - 89 * DAY) }, /raw events are kept 90 days; the earliest date accepted is/],
       [{ startDate: today }, /endDate/],
       [{ startDate: today, endDate: today, fields: ['nope'] }, /unknown field "nope"/],
       [{ startDate: today, endDate: today, fields: ['id', 'id'] }, /twice/],
@@ -157,6 +159,8 @@ describe('on-demand exports', () => {
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.match((await r.json()).error.message, re);
     }
+    const kept = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify({ startDate: dayOf(Date.now() - 89 * DAY), endDate: dayOf(Date.now() - 88 * DAY) }) });
+    assert.equal(kept.status, 202, 'the next day is kept whole');
   });
   it('signed links: any byte changed → 403, past expiry → 410', async () => {
     const e = await exportAndWait({ startDate: today, endDate: today, format: 'csv', fields: ['id'] });

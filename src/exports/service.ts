@@ -261,7 +261,8 @@ export class ExportService extends PolledWorker {
     if (typeof endDate !== 'string' || !isRealDate(endDate)) throw bad('endDate: required, a date YYYY-MM-DD');
     if (endDate < startDate) throw bad('endDate: must not be before startDate');
     if (endDate > addDays(startDate, this.opts.maxOnDemandDays)) throw bad(`endDate: at most ${this.opts.maxOnDemandDays} days from startDate; split longer periods into several exports`);
-    const oldest = addDays(localDate(this.opts.now(), 'UTC'), -rawRetentionDays);
+    // The first day whose every event is still kept: the sweeper deletes raw events older than now - rawDays.
+    const oldest = localDate(Math.ceil((this.opts.now() - rawRetentionDays * DAY) / DAY) * DAY, 'UTC');
     if (startDate < oldest) throw bad(`startDate: raw events are kept ${rawRetentionDays} days; the earliest date accepted is ${oldest}`);
     const now = this.opts.now();
     const job: ExportJobRow = { id: newId('exp'), accountId, kind: 'once', spec: spec as unknown as Record<string, unknown>, state: 'active', createdAt: now };

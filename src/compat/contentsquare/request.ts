@@ -121,7 +121,8 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
     if (toMs === null) throw bad(`frequency.dateRange.to: ${r.to === undefined ? 'required' : `${JSON.stringify(r.to)} is not`}, an ISO 8601 date or date-time such as 2023-02-15T00:00:00.000Z.`);
     if (toMs <= fromMs) throw bad('frequency.dateRange.to: must be after frequency.dateRange.from (the range is [from, to); a date means its 00:00 UTC).');
     if (toMs - fromMs > MAX_RANGE_DAYS * DAY_MS) throw bad(`frequency.dateRange.to: at most ${MAX_RANGE_DAYS} days after frequency.dateRange.from; split longer periods into several jobs.`);
-    const oldest = Math.floor(ctx.nowMs / DAY_MS) * DAY_MS - ctx.rawRetentionDays * DAY_MS;
+    // The sweeper deletes raw events older than now - rawDays (privacy/retention.ts): none of the range may lie before that.
+    const oldest = ctx.nowMs - ctx.rawRetentionDays * DAY_MS;
     if (fromMs < oldest) {
       throw bad(`frequency.dateRange.from: raw events are kept ${ctx.rawRetentionDays} days; the earliest accepted is ${new Date(oldest).toISOString()}.`);
     }

@@ -10,6 +10,7 @@
  * included, is `{"success": false, "errorMessage", "errorCode"}` with its HTTP status.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import qs from 'qs';
 import { AppError } from '../../errors.ts';
 import { basic, bearer } from '../../http/auth.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
@@ -52,9 +53,17 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
 
   // Parameters are checked by hand (request.ts) so that every refusal has this dialect's shape and names the parameter.
   app.setValidatorCompiler(() => () => true);
-  // OAuth clients often post the token request form-encoded.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  // The API "accepts form-encoded request bodies" (seeds/004), OAuth clients often post the token
+  // request so, and nested parameters take brackets as Stripe-style clients write them:
+  // frequency[value]=once&frequency[dateRange][from]=…&fields[0][fieldName]=session_id. Every value is a string.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65_536 }, (_req, body, done) => {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = qs.parse(body as string, { depth: 4, arrayLimit: 200, parameterLimit: 1_000, strictDepth: true, throwOnLimitExceeded: true });
+    } catch (err) {
+      return done(new CsError(400, 'INVALID_BODY', `The form body cannot be read (${(err as Error).message}); nest parameters at most 4 deep, as in fields[0][fieldName]=session_id.`), undefined);
+    }
+    done(null, parsed);
   });
 
   function send(reply: FastifyReply, status: number, code: string, message: string) {
@@ -82,10 +91,12 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
     return send(reply, 500, 'INTERNAL_ERROR', 'Internal error.');
   });
 
-  // Unknown paths under /v1/exports answer in this dialect's shape too.
-  await app.register(async (sub) => {
-    sub.setNotFoundHandler((req, reply) => send(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}; see /api/v1/docs (tag contentsquare).`));
-  }, { prefix: '/v1/exports' });
+  // Unknown paths and methods under this dialect's own paths answer in its shape too (/v1/analytics is Kinescope's).
+  for (const prefix of ['/v1/exports', '/v1/oauth', '/v1/exportable-fields']) {
+    await app.register(async (sub) => {
+      sub.setNotFoundHandler((req, reply) => send(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}; see /api/v1/docs (tag contentsquare).`));
+    }, { prefix });
+  }
 
   const baseUrl = (req: FastifyRequest) => config.publicUrl ?? `${req.protocol}://${req.host}`;
 
@@ -191,6 +202,7 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
         'viewer is exported). A once job runs at once, or queues behind the running once job of the same account (at most REELSTAT_EXPORT_WORKERS runs are written at once); a daily job runs every day at 04:00 UTC for the previous UTC day; an ' +
         `hourly job every hour for the previous hour. Answers 201 {"success": true, "payload": <job>}. ${JOB_DOC} ${ERRORS_DOC}`,
       body: { type: 'object' },
+      response: { 201: { description: 'The job created: {"success": true, "payload": <job>}', type: 'object', additionalProperties: true } },
     },
   }, async (req, reply) => {
     const { accountId } = await principal(req);
