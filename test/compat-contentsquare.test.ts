@@ -260,8 +260,8 @@ describe('Contentsquare: once jobs, runs and parts', () => {
     assert.equal(job.segmentId, '42');
     const run = await waitRun(job.id);
     assert.equal(run.rowCount, RECORDS);
-    const rows = parse((await download(run.parts[0])).toString('utf8'), { columns: true });
-    assert.deepEqual(Object.keys(rows[0]), ['view_id', 'sid']);
+    const rows = parse((await download(run.parts[0])).toString('utf8'), { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(Object.keys(rows[0]!), ['view_id', 'sid']);
     errorOf(await api('POST', '/v1/exports', 'frequency[a][b][c][d][e][f]=1', token, FORM), 400, 'INVALID_BODY', /nest parameters at most 4 deep/);
     errorOf(await api('POST', '/v1/exports', 'name=x&format=CSV&scope=views&frequency=once', token, FORM), 400, 'INVALID_PARAMETER', /^frequency: required, an object/);
   });

@@ -97,6 +97,24 @@ describe('on-demand exports', () => {
     const listing = execFileSync('unzip', ['-l', zp]).toString();
     assert.match(listing, /part-00003\.csv/);
     assert.match(listing, /manifest\.json/);
+    // the run lists the parts inside the ZIP, as its manifest does; the manifest has a link of its own
+    const inside = z.files[0].parts as Array<{ name: string; rows: number; size: number; sha256: string }>;
+    assert.deepEqual(inside.map((p) => p.name), ['part-00001.csv', 'part-00002.csv', 'part-00003.csv']);
+    assert.equal(inside.reduce((n, p) => n + p.rows, 0), z.rows);
+    const manifest = JSON.parse((await download(z.manifest)).toString('utf8'));
+    assert.deepEqual(manifest.parts, inside);
+    for (const p of inside) {
+      const body = execFileSync('unzip', ['-p', zp, p.name]);
+      assert.equal(body.length, p.size);
+      assert.equal(createHash('sha256').update(body).digest('hex'), p.sha256);
+    }
+    // and beside plain parts
+    const plain = JSON.parse((await download(gz.manifest)).toString('utf8'));
+    assert.deepEqual(plain.parts.map((p: { name: string }) => p.name), gz.files.map((f: { name: string }) => f.name));
+    assert.equal(plain.gzip, true);
+    const forged = new URL(gz.manifest);
+    forged.pathname = forged.pathname.replace('manifest.json', 'manifest.jsonx');
+    assert.equal((await fetch(forged)).status, 403);
   });
   it('bom: CSV files start with a UTF-8 byte order mark for Excel, once, in every scope; refused for other formats', async () => {
     const MARK = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -151,6 +169,8 @@ describe('on-demand exports', () => {
       [{ startDate: today, endDate: today, fields: ['nope'] }, /unknown field "nope"/],
       [{ startDate: today, endDate: today, fields: ['id', 'id'] }, /twice/],
       [{ startDate: today, endDate: today, format: 'pdf' }, /format/],
+      [{ startDate: today, endDate: today, format: 'parquet', gzip: true }, /gzip: a Parquet file is compressed already/],
+      [{ startDate: today, endDate: today, format: 'xlsx', gzip: true }, /gzip: an XLSX file is compressed already/],
       [{ startDate: today, endDate: today, types: ['weird'] }, /types/],
       [{ startDate: today, endDate: today, filters: { color: 'red' } }, /filters.color/],
     ];

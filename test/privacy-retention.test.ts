@@ -193,3 +193,31 @@ describe('retention across a restart with a wrong clock', () => {
   });
 });
 
+
+describe('export files whose links expire before the retention', () => {
+  it('are deleted by the next sweep after their links expire (REELSTAT_LINK_TTL shorter than the file retention)', async () => {
+    wall = T0;
+    mono = 9_000;
+    s = await startTestServer({ REELSTAT_LINK_TTL: '3600' }, { now: () => wall, mono: () => mono });
+    api = apiClient(s.url, s.token);
+    try {
+      const r = await collect(s.url, { writeKey: s.writeKey, events: [{ id: 'l', event: 'impression', timestamp: T0 - HOUR, contentId: 'v', sessionId: 's' }] });
+      assert.equal(r.json.accepted, 1);
+      const e = await exportDone(api, '/api/v1/exports', { startDate: dayOf(T0 - HOUR), endDate: dayOf(T0), scope: 'events', format: 'csv' });
+      const dir = join(s.dataDir, 'exports', e.files[0].url.split('/downloads/')[1].split('/')[0]);
+      to(T0 + 30 * 60_000);
+      await sweep();
+      assert.equal(existsSync(dir), true, 'kept while its links work');
+      assert.equal(await get(e.files[0].url), 200);
+      to(T0 + HOUR + 60_000);
+      await sweep();
+      assert.equal(existsSync(dir), false, 'gone once they expired, 7 days before the retention would take it');
+      assert.equal(await get(e.files[0].url), 410);
+      const after_ = await api('GET', `/api/v1/exports/${e.id}`);
+      assert.equal(after_.json.status, 'expired');
+      assert.equal(after_.json.filesRemoved, 'the download links expired');
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -63,7 +63,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
   });
 
   app.get('/api/v1/exports/:id', {
-    schema: { summary: 'An export: status, rows, files with signed links', tags: ['exports'], params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+    schema: { summary: 'An export: status, rows, files with signed links (a ZIP lists the parts inside it), and a signed link to manifest.json', tags: ['exports'], params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
   }, async (req) => {
     const p = await requireToken(req, auth);
     return exportService.get(p.accountId, (req.params as { id: string }).id);

@@ -27,6 +27,9 @@ export interface RunPlan {
   extras?: Array<{ name: string; content: string }>;
 }
 
+/** The file beside a run's parts that lists them (rows, size, SHA-256). */
+export const MANIFEST = 'manifest.json';
+
 const EXT: Record<ExportFormat, string> = { csv: 'csv', jsonl: 'jsonl', json: 'json', parquet: 'parquet', xlsx: 'xlsx' };
 /** Formats that are compressed already: gzip does not apply. */
 const PACKED = new Set<ExportFormat>(['parquet', 'xlsx']);
@@ -114,12 +117,13 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   let files: ExportFile[] = [];
   for (const p of parts) files.push({ name: p.name, rows: p.rows, size: (await stat(join(tmp, p.name))).size, sha256: p.sha256 ?? await sha256File(join(tmp, p.name)) });
   const manifest = { runId: plan.runId, period: plan.period, format: plan.format, gzip: plan.gzip, ...(plan.source.bom ? { bom: true } : {}), rows: total, parts: files };
-  await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   if (plan.zip) {
     const zipName = `export-${plan.runId}.zip`;
-    await zipFiles(tmp, [...parts.map((p) => p.name), 'manifest.json'], join(tmp, zipName));
+    await zipFiles(tmp, [...parts.map((p) => p.name), MANIFEST], join(tmp, zipName));
     for (const p of parts) await rm(join(tmp, p.name));
-    files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256File(join(tmp, zipName)) }];
+    // The manifest stays beside the ZIP too; the run lists the parts inside it.
+    files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256File(join(tmp, zipName)), parts: files }];
   }
   await rm(final, { recursive: true, force: true });
   await rename(tmp, final);

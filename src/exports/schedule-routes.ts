@@ -77,7 +77,11 @@ const Run = Type.Object({
   status: Str,
   rows: Nullable(Type.Integer()),
   period: Type.Object({ from: Str, to: Str }),
-  files: Type.Array(Type.Object({ name: Str, url: Str, size: Type.Integer(), rows: Type.Integer(), sha256: Str, expiresAt: Str })),
+  files: Type.Array(Type.Object({
+    name: Str, url: Str, size: Type.Integer(), rows: Type.Integer(), sha256: Str, expiresAt: Str,
+    parts: Type.Optional(Type.Array(Type.Object({ name: Str, size: Type.Integer(), rows: Type.Integer(), sha256: Str }), { description: 'A ZIP: the parts inside it' })),
+  })),
+  manifest: Nullable(Type.String({ description: 'Signed link to manifest.json (rows, size and SHA-256 of every part)' })),
   error: Nullable(Str),
   attempts: Type.Integer({ description: 'Attempts at writing the export' }),
   delivery: Type.Union([Type.Object({

@@ -12,7 +12,7 @@ import type { ExportJobRow, ExportRunRow, ExportSource, RecordFilters, Store } f
 import { FieldError, resolveFields, SCOPES, type ExportScope, type FieldSelection } from './fields.ts';
 import type { LinkSigner } from './links.ts';
 import { rm } from 'node:fs/promises';
-import { runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
+import { MANIFEST, runDir, sweepTemp, writeRun, type ExportFormat } from './run.ts';
 import { videoTable } from './videos.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import { PolledWorker } from '../util/loop.ts';
@@ -81,7 +81,7 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   }
   for (const k of ['gzip', 'zip', 'bom'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
   if (body.gzip && body.zip) throw bad('gzip and zip: choose one — gzip compresses each file, zip puts the files in one archive');
-  if (body.gzip && format === 'xlsx') throw bad('gzip: an XLSX file is compressed already; leave gzip out (zip may bundle the parts)');
+  if (body.gzip && (format === 'xlsx' || format === 'parquet')) throw bad(`gzip: ${format === 'xlsx' ? 'an XLSX file is compressed already' : 'a Parquet file is compressed already (zstd)'}; leave gzip out (zip may bundle the parts)`);
   if (body.bom && format !== 'csv') throw bad(`bom: a byte order mark applies to CSV only (it tells Excel the file is UTF-8); leave it out for ${format}`);
   return { scope, format, types, fields, filters, gzip: body.gzip === true, zip: body.zip === true, bom: body.bom === true };
 }
@@ -280,13 +280,19 @@ export class ExportService extends PolledWorker {
   viewRun(run: ExportRunRow) {
     const removed = run.filesRemoved ?? null;
     const expired = run.status === 'completed' && ((run.expiresAt !== null && run.expiresAt <= this.opts.now()) || removed !== null);
+    const live = run.status === 'completed' && !expired;
     return {
       status: expired ? 'expired' : run.status,
       rows: run.rows,
       period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() },
-      files: run.status === 'completed' && !expired
-        ? (run.files ?? []).map((f) => ({ name: f.name, url: this.signer.sign(`/downloads/${run.id}/${f.name}`, run.expiresAt!), size: f.size, rows: f.rows, sha256: f.sha256, expiresAt: new Date(run.expiresAt!).toISOString() }))
+      files: live
+        ? (run.files ?? []).map((f) => ({
+          name: f.name, url: this.signer.sign(`/downloads/${run.id}/${f.name}`, run.expiresAt!), size: f.size, rows: f.rows, sha256: f.sha256,
+          expiresAt: new Date(run.expiresAt!).toISOString(), ...(f.parts ? { parts: f.parts } : {}),
+        }))
         : [],
+      // manifest.json, beside the parts (and inside a ZIP): rows, size and SHA-256 of every part.
+      manifest: live && run.files?.length ? this.signer.sign(`/downloads/${run.id}/${MANIFEST}`, run.expiresAt!) : null,
       error: run.status === 'failed' ? run.error : null,
       filesRemoved: removed,
       attempts: run.attempts,
@@ -309,7 +315,7 @@ export class ExportService extends PolledWorker {
   /** The file behind a verified link, if its run still has it. */
   async filePath(runId: string, name: string): Promise<string | null> {
     const run = await this.store.jobs.getRun(runId);
-    if (!run || run.status !== 'completed' || run.filesRemoved || !(run.files ?? []).some((f) => f.name === name)) return null;
+    if (!run || run.status !== 'completed' || run.filesRemoved || !(run.files ?? []).some((f) => f.name === name || (name === MANIFEST && f.name !== MANIFEST))) return null;
     return `${runDir(this.opts.dir, runId)}/${name}`;
   }
 }

@@ -118,12 +118,15 @@ export class Sweeper {
         raw: await store.retention.expireRaw(accountId, rawBefore, this.d.materializer.materialized),
         agg: await store.retention.expireAggregates(accountId, aggBefore),
       }));
+      // Files go after the account's export file retention, or sooner when their links expired
+      // (REELSTAT_LINK_TTL shorter than the retention): nobody can download them any more.
       const filesBefore = now - settings.exportFileDays * DAY;
-      const runs = await store.retention.runsFinishedBefore(accountId, filesBefore);
-      const reason = `export files are kept ${settings.exportFileDays} days (retention)`;
-      await store.privacy.removeRunFiles(runs.map((r) => r.id), reason, now);
+      const runs = await store.retention.runsFinishedBefore(accountId, filesBefore, now);
+      const kept = (r: { finishedAt: number | null }) => r.finishedAt !== null && r.finishedAt < filesBefore;
+      await store.privacy.removeRunFiles(runs.filter(kept).map((r) => r.id), `export files are kept ${settings.exportFileDays} days (retention)`, now);
+      await store.privacy.removeRunFiles(runs.filter((r) => !kept(r)).map((r) => r.id), 'the download links expired', now);
       await this.d.exports.deleteFiles(runs.map((r) => r.id));
-      const reports = await store.retention.reportsFinishedBefore(accountId, filesBefore);
+      const reports = await store.retention.reportsFinishedBefore(accountId, filesBefore, now);
       for (const r of reports) {
         await store.retention.endReport(r.id, now);
         await rm(join(this.d.reportsDir, r.id), { recursive: true, force: true });

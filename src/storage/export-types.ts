@@ -78,6 +78,8 @@ export interface ExportFile {
   rows: number;
   size: number;
   sha256: string;
+  /** A ZIP of the parts: the parts inside it. */
+  parts?: ExportFile[];
 }
 
 export interface ExportRunRow {

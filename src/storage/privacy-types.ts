@@ -115,10 +115,10 @@ export interface RetentionRepo {
   expireRaw(accountId: string, before: number, uptoSeq: number): Promise<number>;
   /** Deletes view records that started before `before` (a UTC midnight) and rollup days before it. */
   expireAggregates(accountId: string, before: number): Promise<{ records: number; rollupRows: number }>;
-  /** Completed runs of the account that still have files and finished before `before`. */
-  runsFinishedBefore(accountId: string, before: number): Promise<ExportRunRow[]>;
-  /** Completed reports of the account whose file is still kept and that finished before `before`. */
-  reportsFinishedBefore(accountId: string, before: number): Promise<ReportRow[]>;
+  /** Completed runs of the account that still have files and finished before `before`, or whose links expired by `now`. */
+  runsFinishedBefore(accountId: string, before: number, now: number): Promise<ExportRunRow[]>;
+  /** Completed reports of the account whose file is still kept and that finished before `before`, or whose link expired by `now`. */
+  reportsFinishedBefore(accountId: string, before: number, now: number): Promise<ReportRow[]>;
   /** Ends a report's link at `at` (its file was removed). */
   endReport(id: string, at: number): Promise<void>;
   /** The newest stored arrival time (received_at), null when no event is stored. */

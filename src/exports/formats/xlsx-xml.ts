@@ -56,7 +56,8 @@ const NEEDS_WORK = /[\u0000-\u0008\u000B\u000C\u000E-\u001F&<>\r_\uD800-\uDFFF\u
 
 /** A cell's text, cleaned (cellText) and escaped (xmlText), with a fast path for plain text. */
 export function cellXml(s: string): string {
-  if (s.length <= MAX_CELL_CHARS && !NEEDS_WORK.test(s)) return neutralizeFormula(s);
+  // Shorter than the limit: a formula prefix keeps it within it.
+  if (s.length < MAX_CELL_CHARS && !NEEDS_WORK.test(s)) return neutralizeFormula(s);
   return xmlText(cellText(s));
 }
 

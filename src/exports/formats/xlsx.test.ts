@@ -57,6 +57,7 @@ test('hostile strings, numbers, booleans, dates and nulls read back as written',
     'say "hi" & <b>it\'s</b> ]]>', 'line1\r\nline2\rline3\n', '😀 emoji 🎬 ok', 'lone \uD800 high', 'lone \uDC00 low',
     '\u0000ctl\u0001\u0008\u000B\u000C\u001F\uFFFE\uFFFF!', long, 'a'.repeat(32766) + '😀', '=1+1', '-5', '+1', '@SUM(A1)',
     '\tTab', '\rCR', '\u0001=1', '  padded  ', '\n', '_x0041_ and _x0041_x0042_', '', 'plain',
+    '=' + 'b'.repeat(32_766), // 32,767 characters before its formula prefix, 32,767 after it (cut)
   ];
   const rows: unknown[][] = strings.map((s) => [s]);
   const expected: Cell[][] = strings.map((s) => [expectedText(s), null, null, null]);

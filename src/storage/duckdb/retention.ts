@@ -47,17 +47,17 @@ export function retentionRepo(db: Db): RetentionRepo {
         return { records, rollupRows };
       });
     },
-    async runsFinishedBefore(accountId, before) {
+    async runsFinishedBefore(accountId, before, now) {
       const rows = await db.all(
-        "SELECT * FROM export_runs WHERE account_id = ? AND status = 'completed' AND files_removed IS NULL AND finished_at < ? ORDER BY finished_at, id",
-        [accountId, new Date(before)],
+        "SELECT * FROM export_runs WHERE account_id = ? AND status = 'completed' AND files_removed IS NULL AND (finished_at < ? OR expires_at <= ?) ORDER BY finished_at, id",
+        [accountId, new Date(before), new Date(now)],
       );
       return rows.map(run);
     },
-    async reportsFinishedBefore(accountId, before) {
+    async reportsFinishedBefore(accountId, before, now) {
       const rows = await db.all(
-        "SELECT * FROM reports WHERE account_id = ? AND status = 'completed' AND file IS NOT NULL AND finished_at < ? ORDER BY finished_at, id",
-        [accountId, new Date(before)],
+        "SELECT * FROM reports WHERE account_id = ? AND status = 'completed' AND file IS NOT NULL AND (finished_at < ? OR expires_at <= ?) ORDER BY finished_at, id",
+        [accountId, new Date(before), new Date(now)],
       );
       return rows.map(report);
     },

@@ -25,6 +25,9 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
   const [filters, setFilters] = useState({ contentId: '', projectId: '', folder: '', country: '' });
   const { busy, error, run } = useAction();
 
+  // XLSX and Parquet files are compressed already: the server refuses gzip for them.
+  const packed = format === 'xlsx' || format === 'parquet';
+
   async function submit(e: Event) {
     e.preventDefault();
     const ok = await run(() => api('/api/v1/exports', {
@@ -33,7 +36,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
           startDate: start, endDate: end, scope, format, fields,
           ...(scope === 'events' ? { types } : {}),
           filters: Object.fromEntries(Object.entries(filters).filter(([, v]) => v.trim())),
-          gzip: packing === 'gzip', zip: packing === 'zip',
+          gzip: packing === 'gzip' && !packed, zip: packing === 'zip',
           ...(format === 'csv' && bom ? { bom: true } : {}),
         },
       }));
@@ -53,7 +56,7 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
         <Field label="To (UTC day, included)" hint="At most 30 days after the start"><input type="date" required value={end} onInput={(e) => setEnd(val(e))} /></Field>
         <Field label="Compression">
           <select value={packing} onChange={(e) => setPacking(val(e))}>
-            <option value="none">None</option><option value="gzip">gzip each file</option><option value="zip">One ZIP</option>
+            <option value="none">None</option>{!packed && <option value="gzip">gzip each file</option>}<option value="zip">One ZIP</option>
           </select>
         </Field>
         {format === 'csv' && <BomField checked={bom} onChange={setBom} />}
