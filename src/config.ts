@@ -42,7 +42,7 @@ export interface Config {
    * run an account at a time; scheduled runs (hourly, daily, weekly) one worker at most, so that
    * with two or more they never hold an on-demand run back (src/exports/service.ts).
    */
-  exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number; workers: number };
+  exports: { dir: string; linkTtlSeconds: number; maxOnDemandDays: number; partRows: number; partBytes: number | null; workers: number };
   /**
    * The embedded store's limits: DuckDB's buffer pool (it spills beyond it) and its worker threads.
    * One thread by default: the server shares its cores with Node's event loop, dashboard queries stay
@@ -139,6 +139,17 @@ function optFile(env: Env, name: string): string | null {
   return path;
 }
 
+/** A size in bytes (a number, or a number and a unit: 100MB, 2GiB), or null when unset. */
+function byteSize(env: Env, name: string): number | null {
+  const raw = (env[name] ?? '').trim();
+  if (!raw) return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?$/i.exec(raw);
+  const unit: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+  const bytes = m ? Math.floor(Number(m[1]) * unit[(m[2] ?? 'b').toLowerCase()]!) : NaN;
+  if (!(bytes >= 1024)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a size of at least 1KiB; expected bytes or a number and a unit, like 100MB or 2GiB`);
+  return bytes;
+}
+
 function memorySize(env: Env, name: string, dflt: string): string {
   const raw = str(env, name, dflt).trim();
   const m = /^(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.exec(raw);
@@ -195,6 +206,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       maxOnDemandDays: 30,
       partRows: int(env, 'REELSTAT_EXPORT_PART_ROWS', 1_000_000, 1, 1_000_000_000),
       workers: int(env, 'REELSTAT_EXPORT_WORKERS', 2, 1, 16),
+      partBytes: byteSize(env, 'REELSTAT_EXPORT_PART_BYTES'),
     },
     duckdb: {
       memoryLimit: memorySize(env, 'REELSTAT_DUCKDB_MEMORY_LIMIT', '1GB'),

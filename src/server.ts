@@ -78,7 +78,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
   let url = `http://${config.host}:${config.port}`;
   const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
   const exportService: ExportService = new ExportService(store, signer, {
-    dir: config.exports.dir, partRows: config.exports.partRows, workers: config.exports.workers, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle(),
+    dir: config.exports.dir, partRows: config.exports.partRows, partBytes: config.exports.partBytes, workers: config.exports.workers, maxOnDemandDays: config.exports.maxOnDemandDays, log, now, settle: () => materializer.settle(),
     onDelivery: () => outbox.kick(), stats, viewerProfile: (accountId: string, userId: string): Promise<unknown> => privacy.profile(accountId, userId),
   });
   const mailer = config.smtp ? createMailer({ smtpUrl: config.smtp.url, from: config.smtp.from }) : null;

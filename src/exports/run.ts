@@ -22,6 +22,8 @@ export interface RunPlan {
   gzip: boolean;
   zip: boolean;
   partRows: number;
+  /** The most bytes a part's file may hold (a part of one row may hold more); null: no limit. */
+  partBytes?: number | null;
   period: { from: string; to: string };
   /** Small files written beside the parts (a viewer's profile.json), listed and zipped with them. */
   extras?: Array<{ name: string; content: string }>;
@@ -82,12 +84,26 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   const parts: Array<{ name: string; rows: number; sha256?: string }> = [];
   // Parts a store may write on two connections at once: CSV and JSON Lines of raw events and view records.
   const parallel = !plan.gzip && (plan.format === 'csv' || plan.format === 'jsonl') && (plan.source.scope === 'events' || plan.source.scope === 'views');
+  const nextName = () => `part-${String(parts.length + 1).padStart(5, '0')}.${ext}`;
+  const limit = new PartBytes(plan.partBytes ?? null);
   const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
     let n = 0;
-    for (const [i, part] of (await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'))).entries()) {
-      const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
+    const queue = await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'));
+    while (queue.length) {
+      const part = queue.shift()!;
+      const fits = limit.rows(part.rows);
+      if (fits < part.rows) {
+        queue.unshift(...(await snap.split(plan.source, part, fits)));
+        continue;
+      }
+      const name = nextName();
       const path = join(tmp, name);
       const written = plan.format === 'xlsx' ? { rows: await xlsxPart(snap, plan.source, path, part) } : await snap.copy(plan.source, part, { format: plan.format, path, gzip: plan.gzip });
+      if (limit.over((await stat(path)).size, written.rows)) {
+        await rm(path); // written again in smaller parts
+        queue.unshift(part);
+        continue;
+      }
       parts.push({ name, ...written });
       n += written.rows;
     }
@@ -95,10 +111,9 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   }, { parallel });
   async function tableParts(t: { columns: TableColumn[]; rows: unknown[][] }): Promise<number> {
     const n = t.rows.length;
-    const count = Math.max(1, Math.ceil(n / plan.partRows));
-    for (let i = 0; i < count; i++) {
-      const name = `part-${String(i + 1).padStart(5, '0')}.${ext}`;
-      const slice = t.rows.slice(i * plan.partRows, (i + 1) * plan.partRows);
+    for (let at = 0; at < n || parts.length === 0;) {
+      const name = nextName();
+      const slice = t.rows.slice(at, at + limit.rows(plan.partRows));
       if (plan.format === 'parquet') {
         // JSON Lines first (typed by the columns), then the engine's Parquet writer.
         const staged = join(tmp, `${name}.jsonl`);
@@ -106,7 +121,12 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
         await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
         await rm(staged);
       } else await writeTable(join(tmp, name), plan.format, t.columns, slice, { gzip: plan.gzip, bom: plan.source.bom });
+      if (limit.over((await stat(join(tmp, name))).size, slice.length)) {
+        await rm(join(tmp, name));
+        continue;
+      }
       parts.push({ name, rows: slice.length });
+      at += slice.length;
     }
     return n;
   }
@@ -128,6 +148,29 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   await rm(final, { recursive: true, force: true });
   await rename(tmp, final);
   return { rows: total, files };
+}
+
+/**
+ * A run's limit of bytes a part (REELSTAT_EXPORT_PART_BYTES), learned as the parts are written: a
+ * part whose file came out larger is written again in parts of the rows that fit at the bytes a row
+ * it measured (90 % of them, so that rows a little larger than the average still fit), and every
+ * part after it is cut to as many rows before it is written. A part of one row may pass the limit.
+ */
+class PartBytes {
+  private fit = Infinity;
+  constructor(private readonly bytes: number | null) {}
+
+  /** The rows a part of `rows` rows may hold. */
+  rows(rows: number): number {
+    return Math.max(1, Math.min(rows, this.fit));
+  }
+
+  /** Whether a part of `rows` rows that came out at `size` bytes is over the limit (and must be written again in smaller parts). */
+  over(size: number, rows: number): boolean {
+    if (this.bytes === null || size <= this.bytes || rows <= 1) return false;
+    this.fit = Math.max(1, Math.min(rows - 1, Math.floor((rows * this.bytes * 0.9) / size)));
+    return true;
+  }
 }
 
 /** Removes temporary directories left by runs that were interrupted. */

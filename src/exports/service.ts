@@ -106,6 +106,8 @@ export class ExportService extends PolledWorker {
     private readonly signer: LinkSigner,
     private readonly opts: {
       dir: string; partRows: number; maxOnDemandDays: number; log: Logger;
+      /** The most bytes a part's file may hold (REELSTAT_EXPORT_PART_BYTES); unset: no limit. */
+      partBytes?: number | null;
       /** Runs written at once (config exports.workers; default 1). */
       workers?: number; now: () => number; settle: () => Promise<void>; stats?: StatsService; onDelivery?: () => void;
       /** The profile of a per-viewer export (src/privacy). */
@@ -189,7 +191,7 @@ export class ExportService extends PolledWorker {
       const extras = spec.viewer === undefined ? undefined : [{ name: 'profile.json', content: JSON.stringify(await this.viewerProfile(run.accountId, spec.viewer), null, 2) + '\n' }];
       const out = await writeRun(this.store, this.opts.dir, {
         runId: run.id, source: source(run.accountId, spec, run.periodFrom, run.periodTo), format: spec.format, gzip: spec.gzip, zip: spec.zip,
-        partRows: this.opts.partRows, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() }, extras,
+        partRows: this.opts.partRows, partBytes: this.opts.partBytes ?? null, period: { from: new Date(run.periodFrom).toISOString(), to: new Date(run.periodTo).toISOString() }, extras,
       }, table);
       const now = this.opts.now();
       // Files are kept as long as the account's export file retention, and links live no longer.

@@ -44,6 +44,8 @@ export interface ExportSnapshot {
    * file path prefix the engine may use for files that live until the snapshot ends (removed then).
    */
   parts(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]>;
+  /** `part` (of `parts`) cut into consecutive parts of at most `rows` rows each, in order. */
+  split(src: ExportSource, part: ExportPart, rows: number): Promise<ExportPart[]>;
   /** The engine writes one part of the source straight to a file; answers the rows written and, when it saw every byte go by, the file's SHA-256. */
   copy(src: ExportSource, part: ExportPart, opts: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }>;
   /**

@@ -169,6 +169,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
       for (const f of keyFiles) await rm(f, { force: true });
     },
     parts: (src, partRows, scratch) => released(() => partsOf(src, partRows, scratch)),
+    split: (src, part, rows) => released(() => splitPart(src, part, rows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
     xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
   };
@@ -181,11 +182,27 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
       for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size, keys } });
       return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];
     }
+    const parts = await rangesOf(src, -1, null, partRows);
+    return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
+  }
+
+  /** Key ranges of at most `size` rows of the source in keys (after, through]. */
+  async function rangesOf(src: ExportSource, after: number, through: number | null, size: number): Promise<ExportPart[]> {
     const params: Param[] = [];
     const { from, where, key, counted } = fromWhere(src, params, await catalogIds(q, src));
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
-    const parts = await keyRanges(q, { ...(counted ?? { from, where, params }), key }, -1, null, partRows);
-    return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
+    return keyRanges(q, { ...(counted ?? { from, where, params }), key }, after, through, size);
+  }
+
+  async function splitPart(src: ExportSource, part: ExportPart, rows: number): Promise<ExportPart[]> {
+    const size = Math.max(1, Math.trunc(rows));
+    const r = part.range;
+    if (part.rows <= size) return [part];
+    if ('after' in r) return rangesOf(src, r.after, r.through, size);
+    // Sessions: ranges of rn within the part's.
+    const out: ExportPart[] = [];
+    for (let o = r.offset; o < r.offset + part.rows; o += size) out.push({ rows: Math.min(size, r.offset + part.rows - o), range: { ...r, offset: o, limit: Math.min(size, r.offset + part.rows - o) } });
+    return out;
   }
 
   async function copyPart(src: ExportSource, part: ExportPart, { format, path, gzip }: { format: CopyFormat; path: string; gzip: boolean }): Promise<{ rows: number; sha256?: string }> {
