@@ -4,7 +4,7 @@
  * in the same order as one unlimited part (read back by csv-parse, gunzip, DuckDB and openpyxl).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -87,6 +87,42 @@ describe('parts cut by size', () => {
       assert.equal(cut.r.rows, whole.r.rows);
       assert.deepEqual(cut.keys, whole.keys);
       assert.deepEqual(cut.r.files.map((f) => f.name), cut.r.files.map((_, i) => `part-${String(i + 1).padStart(5, '0')}.${format}${gzip ? '.gz' : ''}`));
+    });
+  }
+});
+
+describe('a staged table (the videos scope, reports) cut into parts', () => {
+  // Rows as videoTable stages them: a JSON array a line, here with text of every length and kind.
+  const ROWS = Array.from({ length: 2_000 }, (_, i) => [`c${String(i).padStart(5, '0')}`, i % 7 === 0 ? null : 'x'.repeat(i % 300) + (i % 11 ? '' : '\n"=1"'), i * 1.5]);
+  const columns = [{ name: 'content_id', type: 'string' as const }, { name: 'title', type: 'string' as const }, { name: 'views', type: 'number' as const }];
+  const staged = async (path: string) => {
+    writeFileSync(path, ROWS.map((r) => JSON.stringify(r) + '\n').join(''));
+    return { columns, path, rows: ROWS.length };
+  };
+  const cases: Array<[ExportFormat, boolean]> = [['csv', false], ['jsonl', true], ['json', false], ['xlsx', false], ['parquet', false]];
+  for (const [format, gzip] of cases) {
+    it(`${format}${gzip ? '.gz' : ''}: by rows, then by bytes, the same rows in order; the staged file is gone`, async () => {
+      const run = async (partRows: number, partBytes: number | null) => {
+        const runId = `table-${format}-${partRows}-${partBytes}`;
+        const src = { ...source('events'), scope: 'videos' as never, fields: columns.map((c) => ({ name: c.name, as: c.name })) };
+        const r = await writeRun(store, dir, { runId, format, gzip, zip: false, partRows, partBytes, period: { from: '', to: '' }, source: src }, staged);
+        const keys: string[] = [];
+        for (const f of r.files) {
+          const k = await keysOf(join(dir, runId, f.name), format, gzip, 'content_id');
+          assert.equal(k.length, f.rows, f.name);
+          keys.push(...k);
+        }
+        assert.deepEqual(readdirSync(join(dir, runId)).filter((n) => n.startsWith('.')), [], 'nothing staged is left');
+        return { r, keys };
+      };
+      const byRows = await run(300, null);
+      assert.deepEqual(byRows.r.files.map((f) => f.rows), [300, 300, 300, 300, 300, 300, 200]);
+      assert.deepEqual(byRows.keys, ROWS.map((r) => r[0]));
+      const bytes = Math.max(1024, Math.floor(byRows.r.files[0]!.size / 2));
+      const byBytes = await run(1_000_000, bytes);
+      assert.ok(byBytes.r.files.length >= 8, `${byBytes.r.files.length} parts`);
+      for (const f of byBytes.r.files) assert.ok(f.size <= bytes || f.rows === 1, `${f.name}: ${f.size} bytes`);
+      assert.deepEqual(byBytes.keys, byRows.keys);
     });
   }
 });

@@ -10,6 +10,7 @@ import yazl from 'yazl';
 import type { ExportFile, ExportPart, ExportSnapshot, ExportSource, Store } from '../storage/types.ts';
 import { FIELDS } from './fields.ts';
 import { writeTable, xlsxType, type TableColumn } from './formats/table.ts';
+import { stagedRows, type StagedTable } from './videos.ts';
 import { XlsxWriter } from './formats/xlsx.ts';
 import { sha256File } from '../util/sha256.ts';
 
@@ -72,10 +73,11 @@ async function zipFiles(dir: string, names: string[], out: string): Promise<void
 }
 
 /**
- * `table`: rows computed in memory (the `videos` scope) instead of read from a snapshot; they are
- * cut into the same parts and written by the JS writers (Parquet by the engine, from JSON Lines).
+ * `table`: rows computed by JS (the `videos` scope) instead of read from a snapshot, staged in a file
+ * it is given in the run's temporary folder; they are cut into the same parts and written by the JS
+ * writers (Parquet by the engine, from JSON Lines).
  */
-export async function writeRun(store: Store, root: string, plan: RunPlan, table?: { columns: TableColumn[]; rows: unknown[][] }): Promise<{ rows: number; files: ExportFile[] }> {
+export async function writeRun(store: Store, root: string, plan: RunPlan, table?: (staged: string) => Promise<StagedTable>): Promise<{ rows: number; files: ExportFile[] }> {
   const tmp = join(root, `.tmp-${plan.runId}`);
   const final = runDir(root, plan.runId);
   await rm(tmp, { recursive: true, force: true });
@@ -86,7 +88,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
   const parallel = !plan.gzip && (plan.format === 'csv' || plan.format === 'jsonl') && (plan.source.scope === 'events' || plan.source.scope === 'views');
   const nextName = () => `part-${String(parts.length + 1).padStart(5, '0')}.${ext}`;
   const limit = new PartBytes(plan.partBytes ?? null);
-  const total = table ? await tableParts(table) : await store.exports.snapshot(async (snap) => {
+  const total = table ? await tableParts(await table(join(tmp, '.rows.jsonl'))) : await store.exports.snapshot(async (snap) => {
     let n = 0;
     const queue = await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'));
     while (queue.length) {
@@ -109,26 +111,40 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
     }
     return n;
   }, { parallel });
-  async function tableParts(t: { columns: TableColumn[]; rows: unknown[][] }): Promise<number> {
-    const n = t.rows.length;
-    for (let at = 0; at < n || parts.length === 0;) {
-      const name = nextName();
-      const slice = t.rows.slice(at, at + limit.rows(plan.partRows));
-      if (plan.format === 'parquet') {
-        // JSON Lines first (typed by the columns), then the engine's Parquet writer.
-        const staged = join(tmp, `${name}.jsonl`);
-        await writeTable(staged, 'jsonl', t.columns, slice);
-        await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
-        await rm(staged);
-      } else await writeTable(join(tmp, name), plan.format, t.columns, slice, { gzip: plan.gzip, bom: plan.source.bom });
-      if (limit.over((await stat(join(tmp, name))).size, slice.length)) {
-        await rm(join(tmp, name));
-        continue;
+  async function tableParts(t: StagedTable): Promise<number> {
+    try {
+      // Each part reads its rows from the staged file, from the byte its first row starts at.
+      for (let done = 0, start = 0; done < t.rows || parts.length === 0;) {
+        const name = nextName();
+        const slice = { rows: 0, end: start };
+        const want = limit.rows(plan.partRows);
+        const rows = async function* () {
+          for await (const { row, end } of stagedRows(t.path, start)) {
+            if (slice.rows === want) return;
+            slice.rows++;
+            slice.end = end;
+            yield row;
+          }
+        };
+        if (plan.format === 'parquet') {
+          // JSON Lines first (typed by the columns), then the engine's Parquet writer.
+          const staged = join(tmp, `${name}.jsonl`);
+          await writeTable(staged, 'jsonl', t.columns, rows());
+          await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
+          await rm(staged);
+        } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom });
+        if (limit.over((await stat(join(tmp, name))).size, slice.rows)) {
+          await rm(join(tmp, name));
+          continue;
+        }
+        parts.push({ name, rows: slice.rows });
+        done += slice.rows;
+        start = slice.end;
       }
-      parts.push({ name, rows: slice.length });
-      at += slice.length;
+      return t.rows;
+    } finally {
+      await rm(t.path, { force: true });
     }
-    return n;
   }
   for (const x of plan.extras ?? []) {
     await writeFile(join(tmp, x.name), x.content);

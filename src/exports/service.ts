@@ -187,7 +187,7 @@ export class ExportService extends PolledWorker {
     const spec = job.spec as unknown as ExportSpec;
     try {
       if (spec.scope === 'views' || spec.scope === 'sessions') await this.opts.settle();
-      const table = spec.scope === 'videos' ? await this.videoRows(run.accountId, spec, run.periodFrom, run.periodTo) : undefined;
+      const table = spec.scope === 'videos' ? (staged: string) => this.videoRows(run.accountId, spec, run.periodFrom, run.periodTo, staged) : undefined;
       const extras = spec.viewer === undefined ? undefined : [{ name: 'profile.json', content: JSON.stringify(await this.viewerProfile(run.accountId, spec.viewer), null, 2) + '\n' }];
       const out = await writeRun(this.store, this.opts.dir, {
         runId: run.id, source: source(run.accountId, spec, run.periodFrom, run.periodTo), format: spec.format, gzip: spec.gzip, zip: spec.zip,
@@ -227,7 +227,7 @@ export class ExportService extends PolledWorker {
   }
 
   /** The `videos` scope: catalog entries (folder, project, content filters) with their metrics from StatsService. */
-  private async videoRows(accountId: string, spec: ExportSpec, fromMs: number, toMs: number) {
+  private async videoRows(accountId: string, spec: ExportSpec, fromMs: number, toMs: number, staged: string) {
     if (!this.opts.stats) throw new Error('the videos scope needs the stats service');
     const f = spec.filters;
     return videoTable(this.opts.stats, this.store, {
@@ -235,7 +235,7 @@ export class ExportService extends PolledWorker {
       items: { folders: f.folder === undefined ? undefined : [f.folder], projectId: f.projectId, contentIds: f.contentId === undefined ? undefined : [f.contentId] },
       filters: { userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country },
       fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
-    });
+    }, staged);
   }
 
   /**

@@ -1,9 +1,15 @@
 /**
  * The `videos` scope and reports: one row a catalog entry, its metrics over the period. The numbers
  * come from StatsService (grouped by video_id) — the one definition of every metric — joined here
- * with the catalog entries; an entry nothing happened to gets zeros.
+ * with the catalog entries; an entry nothing happened to gets zeros. The rows are staged, a page of
+ * catalog entries at a time, in a file (one JSON array a line) that the writers then read: memory
+ * holds a page, whatever the size of the catalog.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { createInterface } from 'node:readline';
 import { deriveMetrics, METRIC_NAMES, type Metric } from '../metrics/registry.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import type { CatalogItem, CatalogItemFilter, RecordFilters, SnapshotStore, Store } from '../storage/types.ts';
@@ -56,24 +62,65 @@ function value(name: string, it: CatalogItem, m: Record<Metric, number | null>):
   throw new Error(`no value for field ${name} in scope videos`);
 }
 
-/** The catalog entries and their metrics, read from one snapshot: a video added meanwhile is either a row with its numbers or absent. */
-export async function videoTable(stats: StatsService, store: Store, req: VideoTableRequest): Promise<{ columns: TableColumn[]; rows: unknown[][] }> {
-  await stats.settle();
-  return store.readSnapshot((snap) => tableOf(stats.over(snap), snap, req));
+/** Catalog entries a page (videoTable); tests make it small. */
+export const videoPaging = { items: 5_000 };
+
+/** A table of rows staged in a file (videoTable): its columns, where, and how many rows. */
+export interface StagedTable {
+  columns: TableColumn[];
+  path: string;
+  rows: number;
 }
 
-async function tableOf(stats: StatsService, snap: SnapshotStore, req: VideoTableRequest): Promise<{ columns: TableColumn[]; rows: unknown[][] }> {
-  const items = await snap.reports.items(req.accountId, req.items);
+/**
+ * The catalog entries and their metrics, read from one snapshot (a video added meanwhile is either a
+ * row with its numbers or absent), staged at `path` in content id order.
+ */
+export async function videoTable(stats: StatsService, store: Store, req: VideoTableRequest, path: string): Promise<StagedTable> {
+  await stats.settle();
   const columns = req.fields.map((f) => ({ name: f.as, type: TYPES.get(f.name)! }));
-  if (items.length === 0) return { columns, rows: [] };
-  const narrowed = req.items.folders?.length || req.items.projectId !== undefined || req.items.contentIds;
-  const filters: RecordFilters = { ...req.filters };
-  if (narrowed) filters.contentIds = items.map((i) => i.contentId);
-  const found = await stats.query({ accountId: req.accountId, fromMs: req.fromMs, toMs: req.toMs, tz: req.tz, groupBy: ['video_id'], filters, metrics: METRIC_NAMES });
-  const byId = new Map(found.map((r) => [r.key.video_id ?? null, r.metrics]));
-  const rows = items.map((it) => {
-    const m = byId.get(it.contentId) ?? ZERO;
-    return req.fields.map((f) => value(f.name, it, m));
-  });
-  return { columns, rows };
+  const out = createWriteStream(path);
+  try {
+    const rows = await store.readSnapshot((snap) => stage(stats.over(snap), snap, req, async (line) => {
+      if (!out.write(line)) await once(out, 'drain');
+    }));
+    out.end();
+    await finished(out);
+    return { columns, path, rows };
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+}
+
+async function stage(stats: StatsService, snap: SnapshotStore, req: VideoTableRequest, write: (line: string) => Promise<void>): Promise<number> {
+  let n = 0;
+  for (let after: string | undefined; ;) {
+    const items = await snap.reports.items(req.accountId, req.items, { after, limit: videoPaging.items });
+    if (items.length === 0) return n;
+    const filters: RecordFilters = { ...req.filters, contentIds: items.map((i) => i.contentId) };
+    const found = await stats.query({ accountId: req.accountId, fromMs: req.fromMs, toMs: req.toMs, tz: req.tz, groupBy: ['video_id'], filters, metrics: METRIC_NAMES });
+    const byId = new Map(found.map((r) => [r.key.video_id ?? null, r.metrics]));
+    let lines = '';
+    for (const it of items) lines += JSON.stringify(req.fields.map((f) => value(f.name, it, byId.get(it.contentId) ?? ZERO)), (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)) + '\n';
+    await write(lines);
+    n += items.length;
+    after = items.at(-1)!.contentId;
+  }
+}
+
+/** The rows of a staged table from byte `start` (a line's start), with the byte each one ends at. */
+export async function* stagedRows(path: string, start = 0): AsyncGenerator<{ row: unknown[]; end: number }> {
+  const input = createReadStream(path, { start });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    let at = start;
+    for await (const line of lines) {
+      at += Buffer.byteLength(line) + 1;
+      yield { row: JSON.parse(line) as unknown[], end: at };
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
 }

@@ -15,7 +15,7 @@ import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import { writeTable } from '../exports/formats/table.ts';
 import type { LinkSigner } from '../exports/links.ts';
-import { videoTable } from '../exports/videos.ts';
+import { stagedRows, videoTable } from '../exports/videos.ts';
 import type { Logger } from '../logger.ts';
 import { isValidTimeZone } from '../metrics/period.ts';
 import type { StatsService } from '../metrics/stats.ts';
@@ -157,15 +157,18 @@ export class ReportService extends PolledWorker {
     const spec = r.spec as unknown as ReportSpec;
     const tmp = join(this.opts.dir, `.tmp-${r.id}`);
     try {
-      const { columns, rows } = await videoTable(this.stats, this.store, {
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      const { columns, rows, path } = await videoTable(this.stats, this.store, {
         accountId: r.accountId, fromMs: r.periodFrom, toMs: r.periodTo, tz: spec.tz,
         items: { folders: spec.folders.length ? spec.folders : undefined }, filters: {},
         fields: spec.fields.map((name) => ({ name, as: name })),
-      });
-      await rm(tmp, { recursive: true, force: true });
-      await mkdir(tmp, { recursive: true });
+      }, join(tmp, '.rows.jsonl'));
       const inner = `report-${spec.from ?? 'all-time'}${spec.to && spec.to !== spec.from ? `-to-${spec.to}` : ''}.${spec.format}`;
-      await writeTable(join(tmp, inner), spec.format, columns, rows, { bom: spec.bom === true });
+      await writeTable(join(tmp, inner), spec.format, columns, (async function* () {
+        for await (const { row } of stagedRows(path)) yield row;
+      })(), { bom: spec.bom === true });
+      await rm(path);
       const name = `report-${r.id}.zip`;
       const zip = new yazl.ZipFile();
       zip.addFile(join(tmp, inner), inner);
@@ -175,13 +178,13 @@ export class ReportService extends PolledWorker {
         zip.outputStream.pipe(createWriteStream(join(tmp, name))).on('close', resolve).on('error', reject);
       });
       await rm(join(tmp, inner));
-      const file: ExportFile = { name, rows: rows.length, size: (await stat(join(tmp, name))).size, sha256: await sha256File(join(tmp, name)) };
+      const file: ExportFile = { name, rows, size: (await stat(join(tmp, name))).size, sha256: await sha256File(join(tmp, name)) };
       const final = join(this.opts.dir, r.id);
       await rm(final, { recursive: true, force: true });
       await rename(tmp, final);
       const now = this.opts.now();
-      await this.store.reports.finish(r.id, { rows: rows.length, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: r.email ? 'pending' : 'none' });
-      if (r.email) await this.email({ ...r, status: 'completed', rows: rows.length, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: 'pending' });
+      await this.store.reports.finish(r.id, { rows, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: r.email ? 'pending' : 'none' });
+      if (r.email) await this.email({ ...r, status: 'completed', rows, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: 'pending' });
     } catch (err) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       const retry = r.attempts < MAX_ATTEMPTS;

@@ -251,8 +251,8 @@ export interface ReportRow {
 }
 
 export interface ReportRepo {
-  /** Catalog entries with their project names, ordered by content id. */
-  items(accountId: string, filter: CatalogItemFilter): Promise<CatalogItem[]>;
+  /** Catalog entries with their project names, ordered by content id; `page`: at most `limit` of them after content id `after`. */
+  items(accountId: string, filter: CatalogItemFilter, page?: { after?: string; limit: number }): Promise<CatalogItem[]>;
   /** Every distinct folder path the account's catalog uses. */
   folders(accountId: string): Promise<string[]>;
   create(row: ReportRow): Promise<void>;

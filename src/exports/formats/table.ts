@@ -1,7 +1,7 @@
-// Writes rows held in memory (the `videos` scope, reports) as CSV, JSON Lines, JSON or XLSX, with
+// Writes rows computed by JS (the `videos` scope and reports, read from their staged file; small tables) as CSV, JSON Lines, JSON or XLSX, with
 // the conventions of the engine-written formats: CSV is RFC 4180 with CRLF and a header, text that
 // could start a formula gets a ' (neutralizeFormula), `object` values become JSON text; JSON keeps
-// values as they are. Writes wait for the file (backpressure), so memory holds the rows and no more.
+// values as they are. Writes wait for the file (backpressure): memory holds what the rows' source holds.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -54,12 +54,12 @@ async function write(out: Writable, chunk: string): Promise<void> {
 }
 
 /** Writes `rows` (values in column order) to `path`; gzip applies to the text formats, bom (a UTF-8 byte order mark first, for Excel) to CSV. */
-export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean } = {}): Promise<number> {
+export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean } = {}): Promise<number> {
   let n = 0;
   if (format === 'xlsx') {
     const w = new XlsxWriter(path, { columns: columns.map((c) => ({ name: c.name, type: xlsxType(c.type) })) });
     try {
-      for (const r of rows) {
+      for await (const r of rows) {
         await w.addRow(r);
         n++;
       }
@@ -86,7 +86,7 @@ export async function writeTable(path: string, format: TableFormat, columns: Tab
   };
   if (format === 'csv') buf += (opts.bom ? '\uFEFF' : '') + csvRow(names.map((h) => neutralizeFormula(h)));
   if (format === 'json') buf += '[';
-  for (const r of rows) {
+  for await (const r of rows) {
     if (format === 'csv') buf += csvRow(r.map(csvValue));
     else {
       const o: Record<string, unknown> = {};

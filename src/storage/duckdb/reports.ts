@@ -19,7 +19,7 @@ const d = (ms: number | null) => (ms === null ? null : new Date(ms));
 
 export function reportRepo(db: DbLike): ReportRepo {
   return {
-    async items(accountId, filter) {
+    async items(accountId, filter, page) {
       const w = ['v.account_id = ?'];
       const params: Param[] = [accountId];
       if (filter.folders?.length) {
@@ -34,10 +34,14 @@ export function reportRepo(db: DbLike): ReportRepo {
         w.push('v.content_id IN (SELECT unnest(?::JSON::VARCHAR[]))');
         params.push(JSON.stringify(filter.contentIds));
       }
+      if (page?.after !== undefined) {
+        w.push('v.content_id > ?');
+        params.push(page.after);
+      }
       const rows = await db.all(
         `SELECT v.content_id, v.title, coalesce(v.duration, v.seen_duration) AS duration, v.kind, v.project_id, p.name AS project_name, v.folder
          FROM videos v LEFT JOIN projects p ON p.account_id = v.account_id AND p.id = v.project_id
-         WHERE ${w.join(' AND ')} ORDER BY v.content_id`,
+         WHERE ${w.join(' AND ')} ORDER BY v.content_id${page ? ` LIMIT ${Math.max(1, Math.trunc(page.limit))}` : ''}`,
         params,
       );
       return rows.map(item);
