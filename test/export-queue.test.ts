@@ -117,4 +117,29 @@ describe('export queue: ExportService writes up to `workers` runs at once', () =
     }
     assert.equal(inside, 0);
   });
+
+  it('a run whose end could not be recorded goes back to the queue instead of holding its lane', async () => {
+    const log = pino({ level: 'silent' });
+    const signer = new LinkSigner(Buffer.alloc(32, 7), 60_000, () => 'http://127.0.0.1');
+    const original = store.jobs.finishRun;
+    let failures = 1;
+    store.jobs.finishRun = (async (...a: Parameters<typeof original>) => {
+      if (failures-- > 0) throw new Error('disk full');
+      return original.apply(store.jobs, a);
+    }) as typeof original;
+    const service = new ExportService(store, signer, { dir: join(dir, 'exports'), partRows: 1000, maxOnDemandDays: 30, log, now: () => clock, settle: async () => {}, workers: 2 });
+    try {
+      const r1 = await pending('r1', 'acc_r', 'once');
+      const r2 = await pending('r2', 'acc_r', 'once');
+      await service.start();
+      for (let i = 0; i < 400 && (await store.jobs.getRun(r2))?.status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
+      const [a, b] = [await store.jobs.getRun(r1), await store.jobs.getRun(r2)];
+      assert.equal(b?.status, 'completed', 'the account\'s next once run was not held back');
+      assert.equal(a?.status, 'completed', 'the unrecorded run ran again');
+      assert.equal(a?.attempts, 2);
+    } finally {
+      await service.stop();
+      store.jobs.finishRun = original;
+    }
+  });
 });

@@ -79,6 +79,16 @@ async function zipFiles(dir: string, names: string[], out: string): Promise<void
  */
 export async function writeRun(store: Store, root: string, plan: RunPlan, table?: (staged: string) => Promise<StagedTable>): Promise<{ rows: number; files: ExportFile[] }> {
   const tmp = join(root, `.tmp-${plan.runId}`);
+  try {
+    return await writeInto(store, root, tmp, plan, table);
+  } catch (err) {
+    // A failed run leaves nothing behind (a crash leaves its folder to sweepTemp at the next start).
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan, table?: (staged: string) => Promise<StagedTable>): Promise<{ rows: number; files: ExportFile[] }> {
   const final = runDir(root, plan.runId);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -133,6 +143,7 @@ export async function writeRun(store: Store, root: string, plan: RunPlan, table?
           await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
           await rm(staged);
         } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom });
+        if (slice.rows === 0 && done < t.rows) throw new Error(`the staged rows end after ${done} of ${t.rows}`);
         if (limit.over((await stat(join(tmp, name))).size, slice.rows)) {
           await rm(join(tmp, name));
           continue;

@@ -128,6 +128,10 @@ export class ExportService extends PolledWorker {
   private holds = 0;
   /** The runs being written, each ending by taking itself out and kicking the queue. */
   private readonly running = new Set<Promise<void>>();
+  /** Runs that ended without their end being recorded (the store failed): still `running` in the store, holding their lane. */
+  private readonly unrecorded = new Set<string>();
+  /** Runs ended so far: a round that found nothing to start looks again if one ended meanwhile. */
+  private ended = 0;
 
   /**
    * Starts pending runs, oldest first, while a worker is free. A run of a once job (on-demand,
@@ -136,15 +140,27 @@ export class ExportService extends PolledWorker {
    * that with two workers or more a scheduled run never holds an on-demand one back.
    */
   protected async drain(): Promise<void> {
+    // A run whose end the store could not record goes back to the queue (from scratch), freeing its lane.
+    for (const id of this.unrecorded) {
+      await this.store.jobs.failRun(id, 'the end of the run could not be recorded; run again', this.opts.now(), true);
+      this.unrecorded.delete(id);
+    }
     while (!this.loop.stopped && this.holds === 0 && this.running.size < (this.opts.workers ?? 1)) {
+      const ended = this.ended;
       const run = await this.store.jobs.claimRun();
-      if (!run) return;
+      if (!run) {
+        if (this.ended !== ended) continue; // a run ended while this one looked: its lane may be free
+        return;
+      }
       const going: Promise<void> = this.execute(run)
-        // execute fails a run itself; this is a store that could not record it (the run stays
-        // running, and is run again after a restart, as after a crash: requeueRunning).
-        .catch((err: unknown) => this.opts.log.error({ err, runId: run.id }, 'export run could not be recorded'))
+        // execute fails a run itself; this is a store that could not record it.
+        .catch((err: unknown) => {
+          this.unrecorded.add(run.id);
+          this.opts.log.error({ err, runId: run.id }, 'export run could not be recorded; it will be run again');
+        })
         .finally(() => {
           this.running.delete(going);
+          this.ended++;
           this.kick();
         });
       this.running.add(going);

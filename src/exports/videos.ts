@@ -7,14 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
 import { deriveMetrics, METRIC_NAMES, type Metric } from '../metrics/registry.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import type { CatalogItem, CatalogItemFilter, RecordFilters, SnapshotStore, Store } from '../storage/types.ts';
 import { FIELDS } from './fields.ts';
 import type { TableColumn } from './formats/table.ts';
+import { streamSink } from '../util/sink.ts';
 
 export interface VideoTableRequest {
   accountId: string;
@@ -79,16 +78,13 @@ export interface StagedTable {
 export async function videoTable(stats: StatsService, store: Store, req: VideoTableRequest, path: string): Promise<StagedTable> {
   await stats.settle();
   const columns = req.fields.map((f) => ({ name: f.as, type: TYPES.get(f.name)! }));
-  const out = createWriteStream(path);
+  const out = streamSink(createWriteStream(path));
   try {
-    const rows = await store.readSnapshot((snap) => stage(stats.over(snap), snap, req, async (line) => {
-      if (!out.write(line)) await once(out, 'drain');
-    }));
-    out.end();
-    await finished(out);
+    const rows = await store.readSnapshot((snap) => stage(stats.over(snap), snap, req, (lines) => out.write(lines)));
+    await out.end();
     return { columns, path, rows };
   } catch (err) {
-    out.destroy();
+    await out.destroy();
     throw err;
   }
 }

@@ -3,13 +3,12 @@
 // could start a formula gets a ' (neutralizeFormula), `object` values become JSON text; JSON keeps
 // values as they are. Writes wait for the file (backpressure): memory holds what the rows' source holds.
 import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { csvRow, type CsvValue } from '../../compat/csv.ts';
 import type { FieldType } from '../fields.ts';
 import { neutralizeFormula } from './neutralize.ts';
 import { XlsxWriter, type XlsxColumnType } from './xlsx.ts';
+import { streamSink } from '../../util/sink.ts';
 
 export type TableFormat = 'csv' | 'jsonl' | 'json' | 'xlsx';
 export interface TableColumn {
@@ -40,19 +39,6 @@ function csvValue(v: unknown): CsvValue {
   return neutralizeFormula(typeof v === 'string' ? v : JSON.stringify(v));
 }
 
-async function write(out: Writable, chunk: string): Promise<void> {
-  if (!out.write(chunk)) await new Promise<void>((resolve, reject) => {
-    const done = (err?: Error) => {
-      out.off('drain', done);
-      out.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    };
-    out.once('drain', done);
-    out.once('error', done);
-  });
-}
-
 /** Writes `rows` (values in column order) to `path`; gzip applies to the text formats, bom (a UTF-8 byte order mark first, for Excel) to CSV. */
 export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean } = {}): Promise<number> {
   let n = 0;
@@ -70,35 +56,33 @@ export async function writeTable(path: string, format: TableFormat, columns: Tab
     }
     return n;
   }
-  const file = createWriteStream(path);
-  let out: Writable = file;
-  if (opts.gzip) {
-    const gz = createGzip();
-    gz.pipe(file);
-    out = gz;
-  }
+  const out = streamSink(...(opts.gzip ? [createGzip()] : []), createWriteStream(path));
   const names = columns.map((c) => c.name);
   const BATCH = 500;
   let buf = '';
   const flush = async () => {
-    if (buf) await write(out, buf);
+    if (buf) await out.write(buf);
     buf = '';
   };
-  if (format === 'csv') buf += (opts.bom ? '\uFEFF' : '') + csvRow(names.map((h) => neutralizeFormula(h)));
-  if (format === 'json') buf += '[';
-  for await (const r of rows) {
-    if (format === 'csv') buf += csvRow(r.map(csvValue));
-    else {
-      const o: Record<string, unknown> = {};
-      names.forEach((name, i) => (o[name] = r[i] ?? null));
-      const line = JSON.stringify(o, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
-      buf += format === 'json' ? (n ? ',\n' : '\n') + line : line + '\n';
+  try {
+    if (format === 'csv') buf += (opts.bom ? '\uFEFF' : '') + csvRow(names.map((h) => neutralizeFormula(h)));
+    if (format === 'json') buf += '[';
+    for await (const r of rows) {
+      if (format === 'csv') buf += csvRow(r.map(csvValue));
+      else {
+        const o: Record<string, unknown> = {};
+        names.forEach((name, i) => (o[name] = r[i] ?? null));
+        const line = JSON.stringify(o, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
+        buf += format === 'json' ? (n ? ',\n' : '\n') + line : line + '\n';
+      }
+      if (++n % BATCH === 0) await flush();
     }
-    if (++n % BATCH === 0) await flush();
+    if (format === 'json') buf += n ? '\n]\n' : ']\n';
+    await flush();
+    await out.end();
+  } catch (err) {
+    await out.destroy(); // the rows failed, or the file: no stream is left open
+    throw err;
   }
-  if (format === 'json') buf += n ? '\n]\n' : ']\n';
-  await flush();
-  out.end();
-  await finished(file);
   return n;
 }

@@ -17,9 +17,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
@@ -30,6 +27,7 @@ import { inPieces, threadsOf } from './exportpieces.ts';
 import { catalogIds, copyOptions, fromWhere, query, sessionKeysWindows, sessionKeysWindowSql, sessionRecordsSpan, sessionRowidsSql, sessionWindowsSql } from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
+import { hashing, streamSink } from '../../util/sink.ts';
 
 /**
  * The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time, read as it is
@@ -274,18 +272,11 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
    * file for its checksum). JSON slices are written as JSON Lines and joined into DuckDB's array.
    */
   async function textInSlices(src: ExportSource, slices: ExportPart[], ids: string[] | undefined, asStored: boolean, format: Exclude<CopyFormat, 'parquet'>, path: string, gzip: boolean): Promise<{ rows: number; sha256: string }> {
-    const out = createWriteStream(path);
     const hash = createHash('sha256');
-    const sink: Writable = gzip ? createGzip() : out;
-    if (gzip) {
-      sink.on('data', (chunk: Buffer) => hash.update(chunk));
-      sink.pipe(out);
-    }
+    // The checksum is of the file's bytes: after the gzip, if any.
+    const sink = streamSink(...(gzip ? [createGzip()] : []), hashing(hash), createWriteStream(path));
     const write = async (chunks: Buffer[]) => {
-      for (const chunk of chunks) {
-        if (!gzip) hash.update(chunk);
-        if (!sink.write(chunk)) await once(sink, 'drain');
-      }
+      for (const chunk of chunks) await sink.write(chunk);
     };
     const array = format === 'json' ? new JsonArrayFromLines() : null;
     const seen: SlicePlans = {};
@@ -297,11 +288,10 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
           if (!whole) throw new Error(`${file}: changed while it was read`);
         });
       if (array) await write(array.end());
-      sink.end();
-      await finished(out);
+      await sink.end();
       return { rows, sha256: hash.digest('hex') };
     } catch (err) {
-      out.destroy();
+      await sink.destroy();
       throw err;
     }
   }
@@ -367,8 +357,18 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
  * once (inPieces), a snapshot that says it writes such parts (`parallel`) taking a twin.
  */
 export function exportRepo(db: Db, connections = 2): ExportRepo {
-  const within = <T>(fn: (q: ConnQuerier, twin: ConnQuerier | null) => Promise<T>, parallel: boolean): Promise<T> =>
-    (connections > 1 && parallel ? db.txPair(fn) : db.tx((q) => fn(q, null)));
+  // Snapshots open: while another export runs (REELSTAT_EXPORT_WORKERS), a twin is not sought — its
+  // connections would not come back within txPair's wait, which holds every new borrower meanwhile.
+  let open = 0;
+  const within = async <T>(fn: (q: ConnQuerier, twin: ConnQuerier | null) => Promise<T>, parallel: boolean): Promise<T> => {
+    const paired = connections > 1 && parallel && open === 0;
+    open++;
+    try {
+      return await (paired ? db.txPair(fn) : db.tx((q) => fn(q, null)));
+    } finally {
+      open--;
+    }
+  };
   return {
     snapshot: (fn, opts) => within(async (q, twin) => {
       const snap = snapshotOn(q, db, twin);
