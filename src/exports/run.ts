@@ -6,13 +6,13 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import yazl from 'yazl';
 import type { ExportFile, ExportPart, ExportSnapshot, ExportSource, Store } from '../storage/types.ts';
 import { FIELDS } from './fields.ts';
 import { writeTable, xlsxType, type TableColumn } from './formats/table.ts';
 import { stagedRows, type StagedTable } from './videos.ts';
 import { XlsxWriter } from './formats/xlsx.ts';
 import { sha256File } from '../util/sha256.ts';
+import { ZipFile } from '../util/zip.ts';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet' | 'xlsx';
 
@@ -62,7 +62,7 @@ export function runDir(root: string, runId: string): string {
 }
 
 async function zipFiles(dir: string, names: string[], out: string): Promise<void> {
-  const z = new yazl.ZipFile();
+  const z = new ZipFile();
   for (const n of names) z.addFile(join(dir, n), n);
   z.end();
   await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import yazl from 'yazl';
+import { ZipFile } from '../util/zip.ts';
 import { newId } from '../auth/secrets.ts';
 import { checkEmailAddress, type Mailer } from '../delivery/email.ts';
 import { AppError } from '../errors.ts';
@@ -170,7 +170,7 @@ export class ReportService extends PolledWorker {
       })(), { bom: spec.bom === true });
       await rm(path);
       const name = `report-${r.id}.zip`;
-      const zip = new yazl.ZipFile();
+      const zip = new ZipFile();
       zip.addFile(join(tmp, inner), inner);
       zip.end();
       await new Promise<void>((resolve, reject) => {

@@ -26,14 +26,19 @@ export async function tailFile(path: string, writing: Promise<unknown>, each: (c
       const ended = state.ended; // taken before the size: a size taken after the end is the final one
       if (state.err) throw state.err;
       fh ??= await open(path, 'r').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT' && !ended) return null; throw err; });
-      const ready = fh ? (await fh.stat()).size - pos : 0;
+      let ready = fh ? (await fh.stat()).size - pos : 0;
       if (ready >= size || (ended && ready > 0)) {
-        const { bytesRead } = await fh!.read(buf, 0, Math.min(size, ready), pos);
-        if (bytesRead === 0) throw new Error(`${path}: shorter than its size`);
-        pos += bytesRead;
-        const chunk = buf.subarray(0, bytesRead);
-        if (fresh) buf = Buffer.allocUnsafe(size);
-        await each(chunk);
+        // Everything the size showed, a chunk at a time, before the next stat (a stat a chunk
+        // was ~0.6 s of the main thread for 1.24 GB of XLSX rows).
+        while (ready >= size || (ended && ready > 0)) {
+          const { bytesRead } = await fh!.read(buf, 0, Math.min(size, ready), pos);
+          if (bytesRead === 0) throw new Error(`${path}: shorter than its size`);
+          pos += bytesRead;
+          ready -= bytesRead;
+          const chunk = buf.subarray(0, bytesRead);
+          if (fresh) buf = Buffer.allocUnsafe(size);
+          await each(chunk);
+        }
       } else if (ended) break;
       else await sleep(5); // (not a race with `settled`: each poll would add a reaction to it)
     }

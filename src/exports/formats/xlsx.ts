@@ -26,7 +26,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ZipFile } from 'yazl';
+import { ZipFile } from '../../util/zip.ts';
 import {
   MAX_COLS, MAX_ROWS, SHEET_END, SHEET_START, STYLE_DATE, STYLE_HEADER,
   cellXml, columnName, dateMs, excelSerial, packageParts, sheetName,
