@@ -125,7 +125,8 @@ function orderFrom(node: PlanNode, oneThread: boolean, joins: { n: number }): st
  */
 export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], path: string): string {
   const inner = `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
-  return `COPY (SELECT concat(x, chr(3)) FROM (${xlsxRowsSql(inner, types)}) t(x)) TO '${path}' (FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4))`;
+  // Each row ends with chr(3) (ROW_END before the writer's LF) inside its concat(): a concat() around it copied every row again.
+  return `COPY (${xlsxRowsSql(inner, types, false, 'chr(3)')}) TO '${path}' (FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4))`;
 }
 
 /**

@@ -96,11 +96,12 @@ function withCells(inner: string, types: readonly XlsxColumnType[]): string {
 /**
  * Wraps `inner` (a SELECT whose columns are `c0`, `c1`, … in output order: times as TIMESTAMP, text
  * as VARCHAR) into a SELECT of one column `x`, the row's XML. `allMarked`: every text cell left to
- * the writer (the tests' reference for the plain paths).
+ * the writer (the tests' reference for the plain paths). `end`: an SQL expression appended to every
+ * row in the same concat() (xlsxRowsCopy's row end).
  */
-export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], allMarked = false): string {
+export function xlsxRowsSql(inner: string, types: readonly XlsxColumnType[], allMarked = false, end = ''): string {
   // One concat() of every piece: chained || would copy the growing row once per cell.
-  const row = (way: Way) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? textCell(`c${i}::VARCHAR`, way) : `x${i}`)).join(', ')}, '</row>')`;
+  const row = (way: Way) => `concat('<row>', ${types.map((t, i) => (t === 'string' ? textCell(`c${i}::VARCHAR`, way) : `x${i}`)).join(', ')}, '</row>'${end ? `, ${end}` : ''})`;
   const src = withCells(inner, types);
   if (allMarked || !types.includes('string')) return `SELECT ${row('marked')} AS x FROM (${src}) t`;
   return `SELECT CASE WHEN ${PLAIN} THEN ${row('plain')} WHEN ${ESCAPE_ONLY} THEN ${row('escape')} ELSE ${row('careful')} END AS x FROM (${src}) t`;
