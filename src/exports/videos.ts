@@ -100,6 +100,7 @@ async function stage(stats: StatsService, snap: SnapshotStore, req: VideoTableRe
     let lines = '';
     for (const it of items) lines += JSON.stringify(req.fields.map((f) => value(f.name, it, byId.get(it.contentId) ?? ZERO)), (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)) + '\n';
     await write(lines);
+    await snap.releaseCache?.(); // the blocks this page read: DuckDB would keep them up to its limit
     n += items.length;
     after = items.at(-1)!.contentId;
   }

@@ -290,7 +290,10 @@ export interface ViewRepo {
 }
 
 /** The reads a snapshot offers (Store.readSnapshot). */
-export type SnapshotStore = Pick<Store, 'views' | 'catalog' | 'reports'>;
+export type SnapshotStore = Pick<Store, 'views' | 'catalog' | 'reports'> & {
+  /** Hands the engine's cache of what the snapshot read so far back (between statements of a long read; optional). */
+  releaseCache?(): Promise<unknown>;
+};
 
 export interface Store {
   readonly engine: string;

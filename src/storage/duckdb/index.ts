@@ -46,7 +46,7 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
     readSnapshot(fn) {
       return db.tx((q) => {
         const pinned = Db.pinned(q);
-        return fn({ views: viewRepo(pinned), catalog: catalogRepo(pinned), reports: reportRepo(pinned) });
+        return fn({ views: viewRepo(pinned), catalog: catalogRepo(pinned), reports: reportRepo(pinned), releaseCache: () => db.releaseCache() });
       });
     },
     privacy: privacyRepo(db),
