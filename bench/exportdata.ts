@@ -4,7 +4,8 @@
  * 10M tier of both scopes can be seeded in a minute instead of replaying ~80M events through the
  * materializer. The export reads these tables exactly as it reads collected ones.
  */
-import type { Db } from '../src/storage/duckdb/db.ts';
+import { Db, type StoreLimits } from '../src/storage/duckdb/db.ts';
+import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 
 const COUNTRIES = "['US','GB','DE','FR','IN','BR','JP','CA','AU','ES','IT','NL','SE','PL','MX','KR','RU','TR','ZA','AR']";
 const PLATFORMS = "['desktop','desktop','smartphone','smartphone','tablet','tv']";
@@ -52,4 +53,20 @@ export async function seedSyntheticCatalog(db: Db, accountId: string, nowMs: num
   await db.run(`INSERT INTO videos (account_id, content_id, title, duration, kind, project_id, folder, created_at, updated_at)
     SELECT ?, 'video-' || i, 'Video ' || i, 60 + (i % 20) * 30, 'video', 'p' || (i % 10), 'f' || (i % 5) || '/sub' || (i % 3), make_timestamp(? * 1000), make_timestamp(? * 1000)
     FROM range(200) t(i)`, [accountId, nowMs, nowMs]);
+}
+
+/**
+ * A new database file at `path` (migrated) holding the synthetic catalog, `events` raw events and
+ * `views` view records of `accountId`, checkpointed; answers it open with `limits` (the tests' seed).
+ */
+export async function seedSyntheticFile(path: string, accountId: string, rows: { events: number; views: number }, nowMs: number, limits: StoreLimits): Promise<Db> {
+  const store = await openDuckDbStore(path);
+  await store.migrate();
+  await store.close();
+  const db = await Db.open(path, 1, limits);
+  await seedSyntheticCatalog(db, accountId, nowMs);
+  await seedSyntheticEvents(db, accountId, rows.events, nowMs, 0);
+  await seedSyntheticViews(db, accountId, rows.views, nowMs);
+  await db.run('CHECKPOINT');
+  return db;
 }

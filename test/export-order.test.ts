@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { seedSyntheticCatalog, seedSyntheticEvents, seedSyntheticViews } from '../bench/exportdata.ts';
+import { seedSyntheticFile } from '../bench/exportdata.ts';
 import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
@@ -38,14 +38,7 @@ const source = (scope: 'events' | 'views', filters: ExportSource['filters'] = {}
 });
 
 before(async () => {
-  const store = await openDuckDbStore(dbPath);
-  await store.migrate();
-  await store.close();
-  const db = await Db.open(dbPath, 1, { memoryLimit: '512MB', threads: 2 });
-  await seedSyntheticCatalog(db, 'acc', now);
-  await seedSyntheticEvents(db, 'acc', EVENTS, now, 0);
-  await seedSyntheticViews(db, 'acc', VIEWS, now);
-  await db.run('CHECKPOINT');
+  const db = await seedSyntheticFile(dbPath, 'acc', { events: EVENTS, views: VIEWS }, now, { memoryLimit: '512MB', threads: 2 });
   someUser = (await db.one<{ u: string }>('SELECT user_id AS u FROM events WHERE user_id IS NOT NULL ORDER BY seq LIMIT 1'))!.u;
   await db.close();
 });

@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
-import { seedSyntheticCatalog, seedSyntheticEvents, seedSyntheticViews } from '../bench/exportdata.ts';
+import { seedSyntheticFile } from '../bench/exportdata.ts';
 import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
-import { Db } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import type { ExportSource, Store } from '../src/storage/types.ts';
 import { readXlsx } from './helpers/files.ts';
@@ -25,14 +24,7 @@ const now = Date.UTC(2026, 10, 1);
 let store: Store;
 
 before(async () => {
-  const s = await openDuckDbStore(dbPath);
-  await s.migrate();
-  await s.close();
-  const db = await Db.open(dbPath, 1, { memoryLimit: '256MB', threads: 1 });
-  await seedSyntheticCatalog(db, 'acc', now);
-  await seedSyntheticEvents(db, 'acc', 6_000, now, 0);
-  await seedSyntheticViews(db, 'acc', 3_000, now);
-  await db.close();
+  await (await seedSyntheticFile(dbPath, 'acc', { events: 6_000, views: 3_000 }, now, { memoryLimit: '256MB', threads: 1 })).close();
   store = await openDuckDbStore(dbPath, { memoryLimit: '256MB', threads: 1 });
 });
 after(async () => {
@@ -47,6 +39,9 @@ const source = (scope: keyof typeof KEY): ExportSource => ({
   fields: resolveFields(scope, undefined).map((f) => ({ name: f.def.name, as: f.as })).sort((a, b) => Number(b.name === KEY[scope]) - Number(a.name === KEY[scope])),
 });
 
+/** One in-memory DuckDB for reading Parquet parts back. */
+let reader: DuckDBConnection | undefined;
+
 /** The key column of one part's file, in order. */
 async function keysOf(path: string, format: ExportFormat, gzip: boolean, key: string): Promise<string[]> {
   const raw = gzip ? gunzipSync(readFileSync(path)) : readFileSync(path);
@@ -54,8 +49,8 @@ async function keysOf(path: string, format: ExportFormat, gzip: boolean, key: st
   if (format === 'jsonl') return raw.toString('utf8').trim().split('\n').filter(Boolean).map((l) => String(JSON.parse(l)[key]));
   if (format === 'json') return (JSON.parse(raw.toString('utf8')) as Array<Record<string, unknown>>).map((r) => String(r[key]));
   if (format === 'xlsx') return readXlsx(path).flatMap((sheet) => sheet.rows.slice(1).map((r) => String(r[0])));
-  const c = await (await DuckDBInstance.create(':memory:')).connect();
-  return (await c.runAndReadAll(`SELECT "${key}" AS k FROM read_parquet('${path}')`)).getRowObjectsJS().map((r) => String(r.k));
+  reader ??= await (await DuckDBInstance.create(':memory:')).connect();
+  return (await reader.runAndReadAll(`SELECT "${key}" AS k FROM read_parquet('${path}')`)).getRowObjectsJS().map((r) => String(r.k));
 }
 
 describe('parts cut by size', () => {

@@ -12,7 +12,7 @@ import { deriveMetrics, METRIC_NAMES, type Metric } from '../metrics/registry.ts
 import type { StatsService } from '../metrics/stats.ts';
 import type { CatalogItem, CatalogItemFilter, RecordFilters, SnapshotStore, Store } from '../storage/types.ts';
 import { FIELDS } from './fields.ts';
-import type { TableColumn } from './formats/table.ts';
+import { jsonBigints, type TableColumn } from './formats/table.ts';
 import { streamSink } from '../util/sink.ts';
 
 export interface VideoTableRequest {
@@ -98,7 +98,7 @@ async function stage(stats: StatsService, snap: SnapshotStore, req: VideoTableRe
     const found = await stats.query({ accountId: req.accountId, fromMs: req.fromMs, toMs: req.toMs, tz: req.tz, groupBy: ['video_id'], filters, metrics: METRIC_NAMES });
     const byId = new Map(found.map((r) => [r.key.video_id ?? null, r.metrics]));
     let lines = '';
-    for (const it of items) lines += JSON.stringify(req.fields.map((f) => value(f.name, it, byId.get(it.contentId) ?? ZERO)), (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)) + '\n';
+    for (const it of items) lines += JSON.stringify(req.fields.map((f) => value(f.name, it, byId.get(it.contentId) ?? ZERO)), jsonBigints) + '\n';
     await write(lines);
     await snap.releaseCache?.(); // the blocks this page read: DuckDB would keep them up to its limit
     n += items.length;

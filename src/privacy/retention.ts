@@ -122,9 +122,9 @@ export class Sweeper {
       // (REELSTAT_LINK_TTL shorter than the retention): nobody can download them any more.
       const filesBefore = now - settings.exportFileDays * DAY;
       const runs = await store.retention.runsFinishedBefore(accountId, filesBefore, now);
-      const kept = (r: { finishedAt: number | null }) => r.finishedAt !== null && r.finishedAt < filesBefore;
-      await store.privacy.removeRunFiles(runs.filter(kept).map((r) => r.id), `export files are kept ${settings.exportFileDays} days (retention)`, now);
-      await store.privacy.removeRunFiles(runs.filter((r) => !kept(r)).map((r) => r.id), 'the download links expired', now);
+      const pastRetention = (r: { finishedAt: number | null }) => r.finishedAt !== null && r.finishedAt < filesBefore;
+      await store.privacy.removeRunFiles(runs.filter(pastRetention).map((r) => r.id), `export files are kept ${settings.exportFileDays} days (retention)`, now);
+      await store.privacy.removeRunFiles(runs.filter((r) => !pastRetention(r)).map((r) => r.id), 'the download links expired', now);
       await this.d.exports.deleteFiles(runs.map((r) => r.id));
       const reports = await store.retention.reportsFinishedBefore(accountId, filesBefore, now);
       for (const r of reports) {

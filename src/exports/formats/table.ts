@@ -32,6 +32,9 @@ export function xlsxType(t: FieldType): XlsxColumnType {
   }
 }
 
+/** JSON.stringify's replacer for values from DuckDB: a BIGINT becomes a number. */
+export const jsonBigints = (_k: string, x: unknown): unknown => (typeof x === 'bigint' ? Number(x) : x);
+
 function csvValue(v: unknown): CsvValue {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number' || typeof v === 'boolean') return v;
@@ -72,7 +75,7 @@ export async function writeTable(path: string, format: TableFormat, columns: Tab
       else {
         const o: Record<string, unknown> = {};
         names.forEach((name, i) => (o[name] = r[i] ?? null));
-        const line = JSON.stringify(o, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
+        const line = JSON.stringify(o, jsonBigints);
         buf += format === 'json' ? (n ? ',\n' : '\n') + line : line + '\n';
       }
       if (++n % BATCH === 0) await flush();

@@ -259,14 +259,7 @@ export class Db implements Querier {
   tx<T>(fn: (q: ConnQuerier) => Promise<T>): Promise<T> {
     return this.with(async (q) => {
       await q.run('BEGIN TRANSACTION');
-      try {
-        const out = await fn(q);
-        await q.run('COMMIT');
-        return out;
-      } catch (err) {
-        await q.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      return committed(q, () => fn(q));
     });
   }
 
@@ -284,12 +277,7 @@ export class Db implements Querier {
     return this.with(async (q) => {
       const twin = await this.beginTwins(q, waitMs);
       try {
-        const out = await fn(q, twin && new ConnQuerier(twin));
-        await q.run('COMMIT');
-        return out;
-      } catch (err) {
-        await q.run('ROLLBACK').catch(() => undefined);
-        throw err;
+        return await committed(q, () => fn(q, twin && new ConnQuerier(twin)));
       } finally {
         if (twin) {
           await twin.run('ROLLBACK').catch(() => undefined);
@@ -377,6 +365,18 @@ export class Db implements Querier {
     const until = Date.now() + graceMs;
     while (this.active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     this.closeAll();
+  }
+}
+
+/** fn in q's open transaction, then COMMIT; ROLLBACK if either fails. */
+async function committed<T>(q: ConnQuerier, fn: () => Promise<T>): Promise<T> {
+  try {
+    const out = await fn();
+    await q.run('COMMIT');
+    return out;
+  } catch (err) {
+    await q.run('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
 

@@ -199,7 +199,10 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     if ('after' in r) return rangesOf(src, r.after, r.through, size);
     // Sessions: ranges of rn within the part's.
     const out: ExportPart[] = [];
-    for (let o = r.offset; o < r.offset + part.rows; o += size) out.push({ rows: Math.min(size, r.offset + part.rows - o), range: { ...r, offset: o, limit: Math.min(size, r.offset + part.rows - o) } });
+    for (let o = r.offset, end = r.offset + part.rows; o < end; o += size) {
+      const n = Math.min(size, end - o);
+      out.push({ rows: n, range: { ...r, offset: o, limit: n } });
+    }
     return out;
   }
 
