@@ -3,7 +3,7 @@
  * not listen; main.ts does, and tests call it directly.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { authRoutes } from './auth/routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import type { AuthService } from './auth/service.ts';
@@ -24,6 +24,7 @@ import { reportRoutes } from './reports/routes.ts';
 import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { sdkRoutes } from './http/sdk.ts';
+import { malformed } from './http/wellformed.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AuditLog } from './privacy/audit.ts';
 import type { ViewerPolicy } from './privacy/policy.ts';
@@ -63,15 +64,23 @@ export interface App {
 
 function toAppError(err: FastifyError): AppError {
   if (err instanceof AppError) return err;
-  if (err.validation) return new AppError('validation_failed', `${err.message}.`);
+  if (err.validation) {
+    // An enum says what it accepts (ajv's message does not).
+    const allowed = err.validation.find((v) => v.keyword === 'enum')?.params?.allowedValues;
+    return new AppError('validation_failed', `${err.message}${Array.isArray(allowed) ? `: ${allowed.join(', ')}` : ''}.`);
+  }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 'The body is larger than the limit of this route (1 MiB for the collector).');
+      return new AppError('payload_too_large', 'The body is larger than this route accepts (1 MiB at most; 64 KiB for form-encoded bodies).');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('unsupported_media_type', 'Send application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('invalid_body', `The body is not valid JSON: ${err.message}`);
+    case 'FST_ERR_BAD_URL':
+      return new AppError('bad_request', 'The path is not valid: a percent-encoded byte sequence is not UTF-8.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('bad_request', 'A path segment is longer than 2,048 characters.');
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('bad_request', err.message);
   return new AppError('internal');
@@ -86,8 +95,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { maxParamLength: 2048 },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // JSON keys that could pollute prototypes are dropped (valid JSON; "not valid JSON" misled), as
+    // the Contentsquare form parser drops them.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     forceCloseConnections: false,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    // Errors of the router (a path that does not decode, a segment too long) in the error table's shape.
+    frameworkErrors: (err, req, reply) => {
+      const e = toAppError(err);
+      req.log.debug({ code: err.code }, 'request refused by the router');
+      void (reply as unknown as FastifyReply).code(e.status).send(e.body());
+    },
+  });
+  // Bodies are JSON (or, for the Contentsquare token and jobs, form-encoded; the collector takes any
+  // type as text in its own scope): a JSON body sent as text/plain gets a 415, not "body must be object".
+  fastify.removeContentTypeParser('text/plain');
+  // Every parsed body and query string holds well-formed text, nested a bounded depth (wellformed.ts).
+  fastify.addHook('preValidation', async (req) => {
+    const problem = malformed(req.body, 'body') ?? malformed(req.query, 'query');
+    if (problem) throw new AppError('validation_failed', `${problem}.`);
   });
 
   let draining = false;

@@ -39,7 +39,8 @@ const LABEL = /^(?!-)[\p{L}\p{N}-]{1,63}(?<!-)$/u;
 
 /** A single plain address (a@b.c), no display name, no list; the reason when it is not one. */
 export function checkEmailAddress(input: unknown): EmailCheck {
-  if (typeof input !== 'string' || input.trim() === '') return { ok: false, error: 'the email address is empty' };
+  if (typeof input !== 'string') return { ok: false, error: 'expected an email address as a string, like name@example.com' };
+  if (input.trim() === '') return { ok: false, error: 'the email address is empty' };
   const address = input.trim();
   const bad = (why: string): EmailCheck => ({ ok: false, error: `${JSON.stringify(address.slice(0, 80))} is not a valid email address: ${why}` });
   if (address.length > 254) return bad('it is longer than 254 characters');

@@ -14,6 +14,7 @@ import type { DeliveryAttemptRow, DeliveryRow, ExportJobRow, Page, ScheduledKind
 import { delayMinutesOf } from './scheduler.ts';
 import { parseSpec, type ExportService } from './service.ts';
 import { SCHEDULED_KINDS, windowAt } from './windows.ts';
+import { shown } from '../http/wellformed.ts';
 
 const BODY_KEYS = ['frequency', 'delivery', 'delayMinutes', 'name', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip', 'bom'];
 const MAX_DELAY_MINUTES = 7 * 24 * 60;
@@ -55,7 +56,7 @@ export class ScheduleService {
     if (unknown.length) throw bad(`${unknown[0]}: unknown field; accepted: ${BODY_KEYS.join(', ')}`);
     const kind = body.frequency as ScheduledKind;
     if (!SCHEDULED_KINDS.includes(kind)) {
-      throw bad(`frequency: ${body.frequency === undefined ? 'required' : `${JSON.stringify(body.frequency)} is not accepted`}; expected one of ${SCHEDULED_KINDS.join(', ')}`);
+      throw bad(`frequency: ${body.frequency === undefined ? 'required' : `${shown(body.frequency)} is not accepted`}; expected one of ${SCHEDULED_KINDS.join(', ')}`);
     }
     const d = body.delayMinutes;
     if (d !== undefined && (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DELAY_MINUTES)) {

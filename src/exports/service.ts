@@ -5,6 +5,7 @@
 import { newId } from '../auth/secrets.ts';
 import { deliveryFor } from '../delivery/outbox.ts';
 import { AppError } from '../errors.ts';
+import { shown } from '../http/wellformed.ts';
 import { EVENT_CATEGORIES, type EventCategory } from '../events/types.ts';
 import type { Logger } from '../logger.ts';
 import { addDays, isRealDate, localDate } from '../metrics/period.ts';
@@ -38,6 +39,9 @@ export interface ExportSpec {
   viewer?: string;
 }
 
+/** The keys of an on-demand export's body (POST /api/v1/exports). */
+const ON_DEMAND_KEYS = ['startDate', 'endDate', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip', 'bom'];
+
 /** Everything, for a per-viewer export: its events whenever they happened. */
 const ALL_TIME = { fromMs: 0, toMs: Date.UTC(9999, 0, 1) };
 
@@ -46,11 +50,11 @@ const bad = (msg: string) => new AppError('validation_failed', msg);
 /** Checks the shared parts of an export request (scope, format, types, fields, filters). */
 export function parseSpec(body: Record<string, unknown>): ExportSpec {
   const scope = (body.scope ?? 'events') as ExportScope;
-  if (!SCOPES.includes(scope)) throw bad(`scope: ${JSON.stringify(body.scope)} is not accepted; expected one of ${SCOPES.join(', ')}`);
+  if (!SCOPES.includes(scope)) throw bad(`scope: ${shown(body.scope)} is not accepted; expected one of ${SCOPES.join(', ')}`);
   const format = (body.format ?? 'jsonl') as ExportFormat;
-  if (!FORMATS.includes(format)) throw bad(`format: ${JSON.stringify(body.format)} is not accepted; expected one of ${FORMATS.join(', ')}`);
+  if (!FORMATS.includes(format)) throw bad(`format: ${shown(body.format)} is not accepted; expected one of ${FORMATS.join(', ')}`);
   const types = (body.types ?? Object.keys(EVENT_CATEGORIES)) as EventCategory[];
-  if (!Array.isArray(types) || types.length === 0 || types.some((t) => !(t in EVENT_CATEGORIES))) {
+  if (!Array.isArray(types) || types.length === 0 || types.some((t) => typeof t !== 'string' || !Object.hasOwn(EVENT_CATEGORIES, t))) {
     throw bad(`types: expected a non-empty list of ${Object.keys(EVENT_CATEGORIES).join(', ')}`);
   }
   const rawFields = body.fields ?? [];
@@ -76,7 +80,7 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   for (const [k, v] of Object.entries(rawFilters)) {
     if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`filters.${k}: unknown filter; accepted: ${FILTER_KEYS.join(', ')}`);
     if (typeof v !== 'string' || v === '' || v.length > 1024) throw bad(`filters.${k}: expected a non-empty string`);
-    if (k === 'deviceLabel' && !(DEVICE_LABELS as readonly string[]).includes(v)) throw bad(`filters.deviceLabel: ${JSON.stringify(v)} is not accepted; expected one of ${DEVICE_LABELS.join(', ')}`);
+    if (k === 'deviceLabel' && !(DEVICE_LABELS as readonly string[]).includes(v)) throw bad(`filters.deviceLabel: ${shown(v)} is not accepted; expected one of ${DEVICE_LABELS.join(', ')}`);
     filters[k as (typeof FILTER_KEYS)[number]] = v;
   }
   for (const k of ['gzip', 'zip', 'bom'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);
@@ -273,11 +277,16 @@ export class ExportService extends PolledWorker {
 
   /** POST /api/v1/exports: a window of whole UTC days, at most 30 days, not before the raw retention. */
   async createOnDemand(accountId: string, body: Record<string, unknown>, rawRetentionDays: number): Promise<{ id: string; status: 'pending' }> {
+    const unknown = Object.keys(body).find((k) => !ON_DEMAND_KEYS.includes(k));
+    if (unknown !== undefined) throw bad(`${shown(unknown, 40)}: unknown parameter; accepted: ${ON_DEMAND_KEYS.join(', ')}`);
     const spec = parseSpec(body);
     const { startDate, endDate } = body as { startDate?: unknown; endDate?: unknown };
-    if (typeof startDate !== 'string' || !isRealDate(startDate)) throw bad('startDate: required, a date YYYY-MM-DD');
-    if (typeof endDate !== 'string' || !isRealDate(endDate)) throw bad('endDate: required, a date YYYY-MM-DD');
+    const date = (name: string, v: unknown) => `${name}: ${v === undefined ? 'required, ' : `${shown(v)} is not `}a date YYYY-MM-DD (UTC)`;
+    if (typeof startDate !== 'string' || !isRealDate(startDate)) throw bad(date('startDate', startDate));
+    if (typeof endDate !== 'string' || !isRealDate(endDate)) throw bad(date('endDate', endDate));
     if (endDate < startDate) throw bad('endDate: must not be before startDate');
+    const today = localDate(this.opts.now(), 'UTC');
+    if (startDate > today) throw bad(`startDate: ${startDate} has not begun; the latest date accepted is today, ${today} (UTC)`);
     if (endDate > addDays(startDate, this.opts.maxOnDemandDays)) throw bad(`endDate: at most ${this.opts.maxOnDemandDays} days from startDate; split longer periods into several exports`);
     // The first day whose every event is still kept: the sweeper deletes raw events older than now - rawDays.
     const oldest = localDate(Math.ceil((this.opts.now() - rawRetentionDays * DAY) / DAY) * DAY, 'UTC');
@@ -319,15 +328,18 @@ export class ExportService extends PolledWorker {
 
   async get(accountId: string, id: string) {
     const job = await this.store.jobs.getJob(accountId, id);
-    if (!job) throw new AppError('not_found', `No export ${JSON.stringify(id)} in this account.`);
-    const [run] = await this.store.jobs.runsOf(accountId, id);
+    // A scheduled export's runs are read through /api/v1/scheduled-exports (or the Contentsquare dialect).
+    const [run] = job?.kind === 'once' ? await this.store.jobs.runsOf(accountId, id) : [];
+    if (!job || !run) throw new AppError('not_found', `No export ${shown(id)} in this account${job?.kind && job.kind !== 'once' ? ` (${shown(id)} is a scheduled export: GET /api/v1/scheduled-exports/{id})` : ''}.`);
     const scope = job.spec.viewer !== undefined ? 'viewer' : job.spec.scope;
     return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, ...this.viewRun(run) };
   }
 
   async list(accountId: string, page: { limit: number; offset: number }) {
     const jobs = await this.store.jobs.listJobs(accountId, 'once', page);
-    return Promise.all(jobs.map((j) => this.get(accountId, j.id)));
+    // A job whose run is not there (never seen: they are made together) is left out, not a 404 of the list.
+    const views = await Promise.all(jobs.map((j) => this.get(accountId, j.id).catch((err) => (err instanceof AppError && err.code === 'not_found' ? null : Promise.reject(err)))));
+    return views.filter((v) => v !== null);
   }
 
   /** The file behind a verified link, if its run still has it. */

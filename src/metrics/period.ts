@@ -30,8 +30,10 @@ export function tzOffset(ms: number, tz: string): number {
 
 /** The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`. */
 export function dayStartUtc(date: string, tz: string): number {
-  const [y, m, d] = date.split('-').map(Number);
-  const wall = Date.UTC(y, m - 1, d);
+  const [, y, m, d] = /^([+-]?\d+)-(\d+)-(\d+)$/.exec(date)!.map(Number);
+  const at = new Date(0);
+  at.setUTCFullYear(y!, m! - 1, d); // Date.UTC would read years 0–99 as 1900–1999
+  const wall = at.getTime();
   let t = wall - tzOffset(wall, tz);
   t = wall - tzOffset(t, tz);
   return t;
@@ -45,12 +47,22 @@ export function isRealDate(s: string): boolean {
 
 /** The local date (YYYY-MM-DD) of an instant in `tz`. */
 export function localDate(ms: number, tz: string): string {
-  return new Date(ms + tzOffset(ms, tz)).toISOString().slice(0, 10);
+  return isoDate(ms + tzOffset(ms, tz));
 }
 
+/**
+ * `date` moved by `n` days. Past 9999-12-31 the year has six digits and a sign (+010000-01-01, as
+ * toISOString writes it), which dayStartUtc reads: the end of a period to 9999-12-31 is an instant.
+ */
 export function addDays(date: string, n: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+  return isoDate(Date.parse(`${date}T00:00:00Z`) + n * DAY);
 }
+
+/** The UTC date of `ms`, YYYY-MM-DD (±YYYYYY-MM-DD outside years 0–9999). */
+const isoDate = (ms: number): string => {
+  const iso = new Date(ms).toISOString();
+  return iso.slice(0, iso.indexOf('T'));
+};
 
 /**
  * `from`/`to` as dates (whole local days, both included) or RFC 3339 instants (both included).

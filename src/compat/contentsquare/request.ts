@@ -9,6 +9,7 @@ import { EVENT_CATEGORIES, type EventCategory } from '../../events/types.ts';
 import { FIELDS, FieldError, resolveFields, type FieldDef, type FieldSelection } from '../../exports/fields.ts';
 import { DEVICE_LABELS, type ExportSpec } from '../../exports/service.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
+import { shown } from '../../http/wellformed.ts';
 
 export class CsError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -95,8 +96,8 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
   for (const k of Object.keys(b)) if (!BODY_KEYS.includes(k)) throw bad(`${k}: unknown parameter; accepted: ${BODY_KEYS.join(', ')}.`);
 
   if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 255) throw bad('name: required, a non-empty string of at most 255 characters.');
-  if (!CS_FORMATS.includes(b.format as CsFormat)) throw bad(`format: ${b.format === undefined ? 'required' : `${JSON.stringify(b.format)} is not accepted`}; expected one of ${oneOf(CS_FORMATS)}.`);
-  if (!CS_SCOPES.includes(b.scope as CsScope)) throw bad(`scope: ${b.scope === undefined ? 'required' : `${JSON.stringify(b.scope)} is not accepted`}; expected one of ${oneOf(CS_SCOPES)}.`);
+  if (!CS_FORMATS.includes(b.format as CsFormat)) throw bad(`format: ${b.format === undefined ? 'required' : `${shown(b.format)} is not accepted`}; expected one of ${oneOf(CS_FORMATS)}.`);
+  if (!CS_SCOPES.includes(b.scope as CsScope)) throw bad(`scope: ${b.scope === undefined ? 'required' : `${shown(b.scope)} is not accepted`}; expected one of ${oneOf(CS_SCOPES)}.`);
   const format = b.format as CsFormat;
   const scope = b.scope as CsScope;
 
@@ -104,7 +105,7 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
   if (!freq || typeof freq !== 'object' || Array.isArray(freq)) throw bad(`frequency: required, an object {"value": ${oneOf(FREQUENCIES)}, "dateRange": {"from", "to"} (once only)}.`);
   const f = freq as Record<string, unknown>;
   for (const k of Object.keys(f)) if (k !== 'value' && k !== 'dateRange') throw bad(`frequency.${k}: unknown parameter; accepted: value, dateRange.`);
-  if (!FREQUENCIES.includes(f.value as Frequency)) throw bad(`frequency.value: ${f.value === undefined ? 'required' : `${JSON.stringify(f.value)} is not accepted`}; expected one of ${oneOf(FREQUENCIES)}.`);
+  if (!FREQUENCIES.includes(f.value as Frequency)) throw bad(`frequency.value: ${f.value === undefined ? 'required' : `${shown(f.value)} is not accepted`}; expected one of ${oneOf(FREQUENCIES)}.`);
   const value = f.value as Frequency;
   let once: CreateRequest['once'];
   let dateRange: { from: string; to: string } | undefined;
@@ -160,7 +161,7 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
   }
 
   if (!DEVICE_LABELS.includes(b.deviceLabel as (typeof DEVICE_LABELS)[number])) {
-    throw bad(`deviceLabel: ${b.deviceLabel === undefined ? 'required' : `${JSON.stringify(b.deviceLabel)} is not accepted`}; expected one of ${oneOf(DEVICE_LABELS)}.`);
+    throw bad(`deviceLabel: ${b.deviceLabel === undefined ? 'required' : `${shown(b.deviceLabel)} is not accepted`}; expected one of ${oneOf(DEVICE_LABELS)}.`);
   }
   const deviceLabel = b.deviceLabel as CsJobSpec['deviceLabel'];
   if (b.segmentId !== undefined && !(typeof b.segmentId === 'string' && b.segmentId.length <= 64) && !Number.isSafeInteger(b.segmentId)) {

@@ -13,6 +13,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import qs from 'qs';
 import { AppError } from '../../errors.ts';
 import { basic, bearer } from '../../http/auth.ts';
+import { shown } from '../../http/wellformed.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
 import type { CompatDeps } from '../deps.ts';
 import { TOKEN_TTL_SECONDS, TokenIssuer } from './jwt.ts';
@@ -171,10 +172,10 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
     const clientId = b.client_id ?? creds?.user;
     const clientSecret = b.client_secret ?? creds?.password;
     if (b.grant_type === undefined) throw bad('grant_type: required; expected "client_credentials".');
-    if (b.grant_type !== 'client_credentials') throw new CsError(400, 'UNSUPPORTED_GRANT_TYPE', `grant_type: ${JSON.stringify(b.grant_type)} is not accepted; expected "client_credentials".`);
+    if (b.grant_type !== 'client_credentials') throw new CsError(400, 'UNSUPPORTED_GRANT_TYPE', `grant_type: ${shown(b.grant_type)} is not accepted; expected "client_credentials".`);
     if (typeof clientId !== 'string' || clientId === '' || clientId.length > 200) {
       auth.failures.check(req.ip);
-      throw bad('client_id: required, the client_id of POST /api/v1/oauth-clients.');
+      throw bad('client_id: required, once: a string of at most 200 characters, the client_id of POST /api/v1/oauth-clients.');
     }
     if (typeof clientSecret !== 'string' || clientSecret === '' || clientSecret.length > 500) {
       auth.failures.check(req.ip);
