@@ -1,5 +1,6 @@
 /** The OpenAPI document and a readable, self-contained reference page built from it. */
 import type { FastifyInstance } from 'fastify';
+import { markOptionalBodies } from './optional-body.ts';
 
 type Op = { summary?: string; description?: string; tags?: string[]; parameters?: Array<{ name: string; in: string; required?: boolean; schema?: unknown; description?: string }>; requestBody?: { content?: Record<string, { schema?: unknown }> } };
 
@@ -38,6 +39,7 @@ pre{background:#f7f7f7;padding:.5rem;overflow:auto;font-size:13px} .m{font:bold 
 }
 
 export async function docsRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/v1/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReference(app.swagger() as never)));
+  const spec = () => markOptionalBodies(app.swagger());
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => spec());
+  app.get('/api/v1/docs', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(renderReference(spec() as never)));
 }

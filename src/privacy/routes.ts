@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { requireToken } from '../http/auth.ts';
+import { acceptEmptyJsonBody, OPTIONAL_BODY } from '../http/optional-body.ts';
 import type { AuditLog } from './audit.ts';
 import type { RetentionService } from './retention.ts';
 import type { PrivacyService } from './service.ts';
@@ -29,22 +30,25 @@ const Removed = Type.Object({
 
 export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps): Promise<void> {
   const { auth, privacy, retention, audit } = deps;
+  acceptEmptyJsonBody(app);
 
   app.post('/api/v1/users/:userId/export', {
+    ...OPTIONAL_BODY,
     schema: {
+      ...OPTIONAL_BODY.schema,
       summary: 'Export everything of one viewer: profile.json and every event attributed to them (answers 202; poll GET /api/v1/exports/{id})', tags: ['privacy'],
       description: 'Attributed to the viewer: events with this userId, and events without a userId in the sessions where it appears. ' +
         'profile.json holds first and last seen, sessions, devices, the viewer details sent on events and the totals by the metric rules. ' +
-        'Body (optional): {"format": "jsonl" (default)|"json"|"csv"|"xlsx"|"parquet", "fields", "types", "gzip", "zip", "bom"} as for POST /api/v1/exports. ' +
+        'Body (optional: none, an empty one and {} are alike): {"format": "jsonl" (default)|"json"|"csv"|"xlsx"|"parquet", "fields", "types", "gzip", "zip", "bom"} as for POST /api/v1/exports. ' +
         'The run, its parts and signed links are those of any export. Recorded in the audit log.',
       params: UserParams,
-      body: Type.Optional(Type.Object({}, { additionalProperties: true })),
+      body: Type.Object({}, { additionalProperties: true }),
       response: { 202: Type.Object({ id: Type.String(), status: Type.Literal('pending') }) },
     },
   }, async (req, reply) => {
     const who = await requireToken(req, auth);
     const { userId } = req.params as { userId: string };
-    return reply.code(202).send(await privacy.requestExport(who, userId, (req.body ?? {}) as Record<string, unknown>));
+    return reply.code(202).send(await privacy.requestExport(who, userId, req.body as Record<string, unknown>));
   });
 
   app.delete('/api/v1/users/:userId', {
