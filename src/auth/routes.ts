@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { bearer, requireToken } from '../http/auth.ts';
+import { NoContent } from '../http/schemas.ts';
 import type { CredentialKind, Store } from '../storage/types.ts';
 import { safeEqual } from './secrets.ts';
 import type { AuthService } from './service.ts';
@@ -27,6 +28,15 @@ function optionalName(body: unknown): string | null {
 const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const Email = Type.String({ format: 'email', maxLength: 320 });
 const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters' });
+
+/** What creating a credential answers: the credential and, this once, its secret (and an OAuth client's client_id). */
+function Created(field: string, kind: CredentialKind) {
+  const secret = Type.Object({
+    [field]: Type.String({ description: 'The secret, shown only in this answer' }),
+    ...(kind === 'oauth_client' ? { client_id: Type.String({ description: 'The client id to send with the secret (also as clientId)' }) } : {}),
+  });
+  return Type.Composite([Credential, secret], { description: 'Created' });
+}
 
 const KINDS: Array<{ path: string; kind: CredentialKind; label: string; field: string }> = [
   { path: 'tokens', kind: 'api_token', label: 'API token', field: 'token' },
@@ -77,6 +87,7 @@ export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<
       schema: {
         summary: `Create a ${label} (its secret is shown only in this answer)`, tags: ['account'],
         description: 'Optional JSON body {"name": "…"} (1–200 characters).',
+        response: { 201: Created(field, kind) },
       },
     }, async (req, reply) => {
       const p = await requireToken(req, auth);
@@ -87,7 +98,7 @@ export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<
     });
 
     app.delete(`/api/v1/${path}/:id`, {
-      schema: { summary: `Revoke a ${label}`, tags: ['account'], params: IdParam },
+      schema: { summary: `Revoke a ${label}`, tags: ['account'], params: IdParam, response: { 204: NoContent } },
     }, async (req, reply) => {
       const p = await requireToken(req, auth);
       await auth.revokeCredential(p.accountId, kind, (req.params as { id: string }).id);
@@ -96,14 +107,17 @@ export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<
   }
 
   app.post('/api/v1/export-uid', {
-    schema: { summary: 'Rotate the export UID (the old one stops working); enables it when disabled', tags: ['account'] },
+    schema: {
+      summary: 'Rotate the export UID (the old one stops working); enables it when disabled', tags: ['account'],
+      response: { 201: Type.Object({ uid: Type.String({ description: 'The new export UID' }) }, { description: 'Created' }) },
+    },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);
     return reply.code(201).send({ uid: await auth.rotateUid(p.accountId) });
   });
 
   app.delete('/api/v1/export-uid', {
-    schema: { summary: 'Disable the export UID (Cincopa-compatible CSV) until rotated again', tags: ['account'] },
+    schema: { summary: 'Disable the export UID (Cincopa-compatible CSV) until rotated again', tags: ['account'], response: { 204: NoContent } },
   }, async (req, reply) => {
     await auth.disableUid((await requireToken(req, auth)).accountId);
     return reply.code(204).send();

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
+import { Pending } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
 import type { LinkSigner } from './links.ts';
@@ -45,6 +46,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
         '"filters": {"contentId","projectId","folder","userId","sessionId","deviceType","country","deviceLabel": "all"|"desktop"|"mobile"|"tablet"}, "gzip": bool, "zip": bool, "bom": bool (CSV only: each file starts with a UTF-8 byte order mark, so that Excel reads it as UTF-8)}. Files are split into parts ' +
         'of REELSTAT_EXPORT_PART_ROWS rows, each with its row count, size and SHA-256, and a manifest.json.',
       body: { type: 'object' },
+      response: { 202: Pending },
     },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);

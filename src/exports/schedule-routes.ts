@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/service.ts';
 import type { Config } from '../config.ts';
 import type { Mailer } from '../delivery/email.ts';
 import { requireToken } from '../http/auth.ts';
+import { NoContent } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { ScheduleService } from './schedules.ts';
 import type { ExportService } from './service.ts';
@@ -160,7 +161,7 @@ export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDe
   });
 
   app.delete(`${base}/:id`, {
-    schema: { summary: 'Delete: pending runs and deliveries are cancelled', tags, params: IdParam },
+    schema: { summary: 'Delete: pending runs and deliveries are cancelled', tags, params: IdParam, response: { 204: NoContent } },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);
     await schedules.remove(p.accountId, (req.params as { id: string }).id);

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { requireToken } from '../http/auth.ts';
+import { Pending } from '../http/schemas.ts';
 import { acceptEmptyJsonBody, OPTIONAL_BODY } from '../http/optional-body.ts';
 import type { AuditLog } from './audit.ts';
 import type { RetentionService } from './retention.ts';
@@ -43,7 +44,7 @@ export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps
         'The run, its parts and signed links are those of any export. Recorded in the audit log.',
       params: UserParams,
       body: Type.Object({}, { additionalProperties: true }),
-      response: { 202: Type.Object({ id: Type.String(), status: Type.Literal('pending') }) },
+      response: { 202: Pending },
     },
   }, async (req, reply) => {
     const who = await requireToken(req, auth);

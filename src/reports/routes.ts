@@ -8,6 +8,7 @@ import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import type { LinkSigner } from '../exports/links.ts';
 import { requireToken } from '../http/auth.ts';
+import { Pending } from '../http/schemas.ts';
 import { PRESETS } from './period.ts';
 import type { ReportService } from './service.ts';
 
@@ -59,7 +60,7 @@ export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps):
         'its signed link is mailed once. Every content item of the folders is a row (nested folders included), items without views with zeros. ' +
         'view_rate is watch depth: total_watch_time / (views × duration), a fraction.',
       body: Body,
-      response: { 202: Type.Object({ id: Type.String(), status: Type.Literal('pending') }) },
+      response: { 202: Pending },
     },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);
