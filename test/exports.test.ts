@@ -196,6 +196,14 @@ describe('on-demand exports', () => {
     assert.equal((await fetch(later)).status, 403);
     const other = new URL(url.toString().replace('part-00001', 'part-00002'));
     assert.equal((await fetch(other)).status, 403);
+    // A link missing expires or sig is refused as an altered one (403, not 400), in the same shape.
+    for (const drop of ['expires', 'sig']) {
+      const cut = new URL(url);
+      cut.searchParams.delete(drop);
+      const r = await fetch(cut);
+      assert.equal(r.status, 403, drop);
+      assert.equal((await r.json()).error.code, 'forbidden');
+    }
     clockOffset = 7 * DAY + 1000;
     try {
       assert.equal((await fetch(url)).status, 410);
@@ -203,6 +211,17 @@ describe('on-demand exports', () => {
       assert.equal(again.status, 'expired');
     } finally {
       clockOffset = 0;
+    }
+  });
+
+  it('OpenAPI: the download links need expires and sig, and answer the file, 403 or 410', async () => {
+    const doc = await (await fetch(`${s.url}/api/v1/openapi.json`)).json();
+    for (const [path, type] of [['/downloads/{runId}/{name}', 'text/csv; charset=utf-8'], ['/downloads/reports/{id}/{name}', 'application/zip']]) {
+      const op = doc.paths[path].get;
+      assert.deepEqual(op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.required]), [['expires', true], ['sig', true]], path);
+      assert.deepEqual(Object.keys(op.responses), ['200', '403', '410'], path);
+      assert.ok(op.responses['200'].content[type], path);
+      assert.deepEqual(Object.keys(op.responses['410'].content['application/json'].schema.properties.error.properties), ['code', 'message'], path);
     }
   });
 });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
-import { Pending } from '../http/schemas.ts';
+import { Pending, signedDownload } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
 import type { LinkSigner } from './links.ts';
@@ -15,6 +15,7 @@ const TYPES: Record<string, string> = {
   csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson', json: 'application/json', parquet: 'application/vnd.apache.parquet',
   gz: 'application/gzip', zip: 'application/zip', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
+const DOWNLOAD = signedDownload([...new Set(Object.values(TYPES))], 'the file is no longer kept (retention, an erasure)');
 
 export interface ExportRouteDeps {
   auth: AuthService;
@@ -72,9 +73,11 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
   });
 
   app.get('/downloads/:runId/:name', {
+    ...DOWNLOAD.route,
     schema: {
       summary: 'Download an export file through its signed link (no other credential)', tags: ['exports'], security: [],
-      querystring: { type: 'object', properties: { expires: { type: 'string' }, sig: { type: 'string' } } },
+      description: 'The content type follows the file\'s extension (manifest.json: application/json; .gz: application/gzip).',
+      querystring: DOWNLOAD.querystring, response: DOWNLOAD.response,
     },
   }, async (req, reply) => {
     const { runId, name } = req.params as { runId: string; name: string };

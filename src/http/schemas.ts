@@ -22,3 +22,24 @@ export const NoContent = Type.Null({ description: 'Done; no content' });
 /** Every error answer of the native API (src/errors.ts). */
 export const ErrorAnswer = (description: string) =>
   Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) }, { description });
+
+/**
+ * A signed download link's query and answers (LinkSigner). The query is documented but not validated
+ * by Fastify: a link without expires or sig answers 403 like an altered one, not 400 (spread
+ * `route` into the route's options).
+ */
+export function signedDownload(types: readonly string[], gone: string) {
+  const file = { type: 'string', format: 'binary' } as const;
+  return {
+    route: { validatorCompiler: () => () => true },
+    querystring: Type.Object({
+      expires: Type.String({ description: 'From the link: when it ends, Unix seconds' }),
+      sig: Type.String({ description: 'From the link: its signature' }),
+    }),
+    response: {
+      200: { description: 'The file, as an attachment (Content-Disposition)', content: Object.fromEntries(types.map((t) => [t, { schema: file }])) },
+      403: ErrorAnswer('forbidden: the link was altered, is incomplete (expires or sig missing) or was not made by this server'),
+      410: ErrorAnswer(`gone: the link has expired, or ${gone}`),
+    },
+  };
+}

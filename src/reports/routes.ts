@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import type { LinkSigner } from '../exports/links.ts';
 import { requireToken } from '../http/auth.ts';
-import { Pending } from '../http/schemas.ts';
+import { Pending, signedDownload } from '../http/schemas.ts';
 import { PRESETS } from './period.ts';
 import type { ReportService } from './service.ts';
 
@@ -50,6 +50,8 @@ const Body = Type.Object({
   email: Type.Optional(Type.String({ description: 'Where to send the link when the report is ready (needs REELSTAT_SMTP_URL)' })),
 });
 
+const DOWNLOAD = signedDownload(['application/zip'], 'the report is no longer kept (retention)');
+
 export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps): Promise<void> {
   const { auth, reportService, signer, now } = deps;
 
@@ -90,10 +92,11 @@ export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps):
   });
 
   app.get('/downloads/reports/:id/:name', {
+    ...DOWNLOAD.route,
     schema: {
       summary: 'Download a report ZIP through its signed link (no other credential)', tags: ['reports'], security: [],
       params: Type.Object({ id: Type.String(), name: Type.String() }),
-      querystring: Type.Object({ expires: Type.Optional(Type.String()), sig: Type.Optional(Type.String()) }),
+      querystring: DOWNLOAD.querystring, response: DOWNLOAD.response,
     },
   }, async (req, reply) => {
     const { id, name } = req.params as { id: string; name: string };
