@@ -214,7 +214,7 @@ describe('on-demand exports', () => {
     }
   });
 
-  it('OpenAPI: the download links need expires and sig, and answer the file, 403 or 410', async () => {
+  it('OpenAPI: the download links need expires and sig, and answer the file, 403 or 410; the shape of an export', async () => {
     const doc = await (await fetch(`${s.url}/api/v1/openapi.json`)).json();
     for (const [path, type] of [['/downloads/{runId}/{name}', 'text/csv; charset=utf-8'], ['/downloads/reports/{id}/{name}', 'application/zip']]) {
       const op = doc.paths[path].get;
@@ -223,5 +223,10 @@ describe('on-demand exports', () => {
       assert.ok(op.responses['200'].content[type], path);
       assert.deepEqual(Object.keys(op.responses['410'].content['application/json'].schema.properties.error.properties), ['code', 'message'], path);
     }
+    const one = doc.paths['/api/v1/exports/{id}'].get.responses['200'].content['application/json'].schema;
+    assert.deepEqual(one.properties.status.enum, ['pending', 'running', 'completed', 'failed', 'expired']);
+    assert.deepEqual(Object.keys(one.properties), ['id', 'createdAt', 'scope', 'format', 'status', 'rows', 'period', 'files', 'manifest', 'error', 'filesRemoved', 'attempts']);
+    assert.ok(doc.paths['/api/v1/exports'].get.responses['200'].content['application/json'].schema.properties.data);
+    assert.ok(doc.paths['/api/v1/fields'].get.responses['200'].content['application/json'].schema.properties.data);
   });
 });

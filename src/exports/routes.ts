@@ -1,6 +1,7 @@
 /** On-demand exports, the field catalog and signed downloads. */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
@@ -9,6 +10,7 @@ import { Pending, signedDownload } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
 import type { LinkSigner } from './links.ts';
+import { ExportView, FieldCatalog } from './schemas.ts';
 import type { ExportService } from './service.ts';
 
 const TYPES: Record<string, string> = {
@@ -32,6 +34,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
     schema: {
       summary: 'Every field of an export scope, with its type and meaning', tags: ['exports'],
       querystring: { type: 'object', properties: { scope: { type: 'string', enum: SCOPES } }, required: ['scope'] },
+      response: { 200: FieldCatalog },
     },
   }, async (req) => {
     await requireToken(req, auth);
@@ -59,6 +62,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
     schema: {
       summary: 'On-demand exports, newest first', tags: ['exports'],
       querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      response: { 200: Type.Object({ data: Type.Array(ExportView) }) },
     },
   }, async (req) => {
     const p = await requireToken(req, auth);
@@ -66,7 +70,11 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
   });
 
   app.get('/api/v1/exports/:id', {
-    schema: { summary: 'An export: status, rows, files with signed links (a ZIP lists the parts inside it), and a signed link to manifest.json', tags: ['exports'], params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } } },
+    schema: {
+      summary: 'An export: status, rows, files with signed links (a ZIP lists the parts inside it), and a signed link to manifest.json', tags: ['exports'],
+      params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+      response: { 200: ExportView },
+    },
   }, async (req) => {
     const p = await requireToken(req, auth);
     return exportService.get(p.accountId, (req.params as { id: string }).id);

@@ -8,6 +8,7 @@ import { requireToken } from '../http/auth.ts';
 import { NoContent } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { ScheduleService } from './schedules.ts';
+import { RunView } from './schemas.ts';
 import type { ExportService } from './service.ts';
 
 const Str = Type.String();
@@ -72,24 +73,16 @@ const Attempt = Type.Object({
   nextAttemptAt: Nullable(Str),
 });
 
-const Run = Type.Object({
-  id: Str,
-  createdAt: Str,
-  status: Str,
-  rows: Nullable(Type.Integer()),
-  period: Type.Object({ from: Str, to: Str }),
-  files: Type.Array(Type.Object({
-    name: Str, url: Str, size: Type.Integer(), rows: Type.Integer(), sha256: Str, expiresAt: Str,
-    parts: Type.Optional(Type.Array(Type.Object({ name: Str, size: Type.Integer(), rows: Type.Integer(), sha256: Str }), { description: 'A ZIP: the parts inside it' })),
-  })),
-  manifest: Nullable(Type.String({ description: 'Signed link to manifest.json (rows, size and SHA-256 of every part)' })),
-  error: Nullable(Str),
-  attempts: Type.Integer({ description: 'Attempts at writing the export' }),
-  delivery: Type.Union([Type.Object({
-    id: Str, channel: Str, status: Type.String({ description: 'pending, delivered, failed, cancelled' }), attemptCount: Type.Integer(),
-    lastError: Nullable(Str), nextAttemptAt: Nullable(Str), finishedAt: Nullable(Str), attempts: Type.Array(Attempt),
-  }), Type.Null()]),
-});
+const Run = Type.Composite([
+  Type.Object({ id: Str, createdAt: Type.String({ format: 'date-time' }) }),
+  RunView,
+  Type.Object({
+    delivery: Type.Union([Type.Object({
+      id: Str, channel: Str, status: Type.String({ description: 'pending, delivered, failed, cancelled' }), attemptCount: Type.Integer(),
+      lastError: Nullable(Str), nextAttemptAt: Nullable(Str), finishedAt: Nullable(Str), attempts: Type.Array(Attempt),
+    }), Type.Null()]),
+  }),
+]);
 
 const Detail = Type.Composite([Schedule, Type.Object({ runs: Type.Array(Run) })]);
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
