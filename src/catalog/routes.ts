@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
+import { PageQuery } from '../http/schemas.ts';
 import type { ProjectRow, Store, VideoPatch, VideoRow } from '../storage/types.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
@@ -29,10 +30,7 @@ const Video = Type.Object({
 
 const Project = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), updatedAt: Type.String() });
 
-const PageQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-});
+const Page = PageQuery(1000, 100);
 const ContentParam = Type.Object({ contentId: Type.String({ minLength: 1, maxLength: 128 }) });
 const ProjectParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 
@@ -72,7 +70,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: { auth: AuthServ
 
   app.get('/api/v1/videos', {
     schema: {
-      summary: 'List the catalog', tags: ['catalog'], querystring: PageQuery,
+      summary: 'List the catalog', tags: ['catalog'], querystring: Page,
       response: { 200: Type.Object({ data: Type.Array(Video), meta: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }) }) },
     },
   }, async (req) => {
@@ -103,7 +101,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: { auth: AuthServ
 
   app.get('/api/v1/projects', {
     schema: {
-      summary: 'List projects', tags: ['catalog'], querystring: PageQuery,
+      summary: 'List projects', tags: ['catalog'], querystring: Page,
       response: { 200: Type.Object({ data: Type.Array(Project), meta: Type.Object({ total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }) }) },
     },
   }, async (req) => {

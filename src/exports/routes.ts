@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
-import { Pending, signedDownload } from '../http/schemas.ts';
+import { PageQuery, Pending, signedDownload } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
 import type { LinkSigner } from './links.ts';
@@ -61,7 +61,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
   app.get('/api/v1/exports', {
     schema: {
       summary: 'On-demand exports, newest first', tags: ['exports'],
-      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+      querystring: PageQuery(100, 20),
       response: { 200: Type.Object({ data: Type.Array(ExportView) }) },
     },
   }, async (req) => {

@@ -5,7 +5,7 @@ import type { AuthService } from '../auth/service.ts';
 import type { Config } from '../config.ts';
 import type { Mailer } from '../delivery/email.ts';
 import { requireToken } from '../http/auth.ts';
-import { NoContent } from '../http/schemas.ts';
+import { NoContent, PageQuery } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { ScheduleService } from './schedules.ts';
 import { RunView } from './schemas.ts';
@@ -86,10 +86,7 @@ const Run = Type.Composite([
 
 const Detail = Type.Composite([Schedule, Type.Object({ runs: Type.Array(Run) })]);
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const PageQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
-});
+const Page = PageQuery(1000, 100);
 
 export interface ScheduleRouteDeps {
   config: Readonly<Config>;
@@ -126,7 +123,7 @@ export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDe
   });
 
   app.get(base, {
-    schema: { summary: 'Scheduled exports, newest first', tags, querystring: PageQuery, response: { 200: Type.Object({ data: Type.Array(Schedule) }) } },
+    schema: { summary: 'Scheduled exports, newest first', tags, querystring: Page, response: { 200: Type.Object({ data: Type.Array(Schedule) }) } },
   }, async (req) => {
     const p = await requireToken(req, auth);
     return { data: await schedules.list(p.accountId, req.query as { limit: number; offset: number }) };
@@ -164,7 +161,7 @@ export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDe
   app.get(`${base}/:id/deliveries`, {
     schema: {
       summary: 'Every delivery attempt of a scheduled export, newest first: time, HTTP status or error, duration, next attempt', tags,
-      params: IdParam, querystring: PageQuery, response: { 200: Type.Object({ data: Type.Array(Attempt) }) },
+      params: IdParam, querystring: Page, response: { 200: Type.Object({ data: Type.Array(Attempt) }) },
     },
   }, async (req) => {
     const p = await requireToken(req, auth);

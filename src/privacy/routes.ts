@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { requireToken } from '../http/auth.ts';
-import { Pending } from '../http/schemas.ts';
+import { PageQuery, Pending } from '../http/schemas.ts';
 import { acceptEmptyJsonBody, OPTIONAL_BODY } from '../http/optional-body.ts';
 import type { AuditLog } from './audit.ts';
 import type { RetentionService } from './retention.ts';
@@ -98,7 +98,7 @@ export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps
   app.get('/api/v1/audit-log', {
     schema: {
       summary: 'Who exported or erased a viewer\'s data, lifted a suppression or changed retention, and when; newest first', tags: ['privacy'],
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }), offset: Type.Integer({ minimum: 0, default: 0 }) }),
+      querystring: PageQuery(100, 20),
       response: {
         200: Type.Object({
           data: Type.Array(Type.Object({

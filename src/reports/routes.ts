@@ -8,7 +8,7 @@ import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import type { LinkSigner } from '../exports/links.ts';
 import { requireToken } from '../http/auth.ts';
-import { Pending, signedDownload } from '../http/schemas.ts';
+import { PageQuery, Pending, signedDownload } from '../http/schemas.ts';
 import { PRESETS } from './period.ts';
 import type { ReportService } from './service.ts';
 
@@ -72,7 +72,7 @@ export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps):
   app.get('/api/v1/reports', {
     schema: {
       summary: 'Reports, newest first', tags: ['reports'],
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }), offset: Type.Integer({ minimum: 0, default: 0 }) }),
+      querystring: PageQuery(100, 20),
       response: { 200: Type.Object({ data: Type.Array(Report) }) },
     },
   }, async (req) => {

@@ -7,6 +7,7 @@ import { METRICS } from '../metrics/registry.ts';
 import { StatsService } from '../metrics/stats.ts';
 import { DIMENSIONS, type Store } from '../storage/types.ts';
 import { DOWNLOAD_FORMATS, sendTable, type DownloadFormat } from '../http/download.ts';
+import { Offset } from '../http/schemas.ts';
 import { checkHourSpan, filterQuerySchema, parseDimensions, parseFilters, parseMetrics, parseOrder, parsePeriodParams, PERIOD_PRESETS } from './params.ts';
 
 const periodQuery = {
@@ -35,7 +36,7 @@ export async function statsRoutes(app: FastifyInstance, deps: { auth: AuthServic
           dimensions: { type: 'string', description: 'comma-separated dimensions' },
           order: { type: 'string', description: 'field.direction, e.g. views.desc' },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+          offset: Offset,
         },
       },
     },
