@@ -384,6 +384,10 @@ describe('the API: validation, pause/resume/delete, accounts', () => {
     for (const p of ['/api/v1/scheduled-exports', '/api/v1/scheduled-exports/{id}', '/api/v1/scheduled-exports/{id}/pause', '/api/v1/scheduled-exports/{id}/resume', '/api/v1/scheduled-exports/{id}/deliveries']) {
       assert.ok(doc.paths[p], p);
     }
-    assert.ok(doc.paths['/api/v1/scheduled-exports'].post.requestBody, 'the body is documented');
+    const create = doc.paths['/api/v1/scheduled-exports'].post;
+    const body = create.requestBody.content['application/json'].schema;
+    assert.ok(body.properties.scope.enum.includes('sessions'), 'every scope accepted is documented');
+    assert.deepEqual(body.properties.filters.properties.deviceLabel.enum, ['all', 'desktop', 'mobile', 'tablet']);
+    assert.match(create.description, /key is the base64-decoded part of the secret after whsec_/);
   });
 });

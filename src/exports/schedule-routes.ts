@@ -9,7 +9,8 @@ import { NoContent, PageQuery } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { ScheduleService } from './schedules.ts';
 import { RunView } from './schemas.ts';
-import type { ExportService } from './service.ts';
+import { DEVICE_LABELS, type ExportService } from './service.ts';
+import { SCOPES } from './fields.ts';
 
 const Str = Type.String();
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
@@ -24,13 +25,14 @@ const CreateBody = Type.Object({
   delivery: Destination,
   delayMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080, default: 0, description: 'Run this many minutes after the period ends (e.g. 240: daily at 04:00 UTC)' })),
   name: Type.Optional(Type.String({ maxLength: 200 })),
-  scope: Type.Optional(Type.String({ description: 'events (default), views, videos' })),
+  scope: Type.Optional(Type.String({ enum: SCOPES, description: 'events (default), views, sessions (one row a session), videos (one row a catalog entry with its metrics)' })),
   types: Type.Optional(Type.Array(Str, { description: 'For the events scope: events, quality, ads' })),
   format: Type.Optional(Type.String({ description: 'csv, jsonl (default), json, parquet, xlsx' })),
   fields: Type.Optional(Type.Array(Type.Union([Str, Type.Object({ fieldName: Str, aliasName: Type.Optional(Str) })]), { description: 'See GET /api/v1/fields?scope=…' })),
   filters: Type.Optional(Type.Object({
     contentId: Type.Optional(Str), projectId: Type.Optional(Str), folder: Type.Optional(Str), userId: Type.Optional(Str),
     sessionId: Type.Optional(Str), deviceType: Type.Optional(Str), country: Type.Optional(Str),
+    deviceLabel: Type.Optional(Type.String({ enum: [...DEVICE_LABELS], description: 'all (no filter), desktop, mobile (smartphones) or tablet, from the platform' })),
   })),
   gzip: Type.Optional(Type.Boolean()),
   zip: Type.Optional(Type.Boolean()),
@@ -108,7 +110,8 @@ export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDe
       summary: 'Create a scheduled export (answers 201 with the webhook secret, shown once)', tags,
       description: 'Every hour, day or week (UTC; weeks Monday to Sunday) the period that just ended is exported and delivered: a webhook gets a POST ' +
         '{"type":"export.completed","exportId","scheduleId","period":{"from","to"},"rows","files":[{"name","url","size","rows","sha256","expiresAt"}]} signed as ' +
-        'Standard Webhooks does (webhook-id, webhook-timestamp, webhook-signature = v1,base64(HMAC-SHA256(secret, id.timestamp.body))), retried with ' +
+        'Standard Webhooks does (webhook-id, webhook-timestamp, webhook-signature = v1,base64(HMAC-SHA256(key, id.timestamp.body)), where key is ' +
+        'the base64-decoded part of the secret after whsec_), retried with ' +
         'backoff for 24 h (Retry-After honoured; 410 Gone disables the schedule); an email gets the download links. Periods missed while the server ' +
         'was down run when it comes back, each once. Private and loopback webhook addresses are refused unless REELSTAT_ALLOW_PRIVATE_WEBHOOKS=1.',
       body: CreateBody,
