@@ -10,6 +10,8 @@ import { safeEqual } from '../auth/secrets.ts';
 
 export type LinkCheck = 'ok' | 'expired' | 'forged';
 
+const DAY = 86_400_000;
+
 export class LinkSigner {
   constructor(
     private readonly key: Buffer,
@@ -27,6 +29,14 @@ export class LinkSigner {
 
   private mac(path: string, expires: number): string {
     return createHmac('sha256', this.key).update(`${path}\n${expires}`).digest('base64url');
+  }
+
+  /**
+   * When the links to files written at `now` end (ms): after the link TTL, or after the account's
+   * export file retention (days) when that is shorter, since the retention sweeper deletes the files then.
+   */
+  expiryOf(now: number, retentionDays: number | undefined): number {
+    return now + (retentionDays === undefined ? this.ttlMs : Math.min(this.ttlMs, retentionDays * DAY));
   }
 
   /** An absolute URL for `path`, valid until `expiresAt` (ms; default now + ttl). */

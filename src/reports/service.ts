@@ -183,8 +183,10 @@ export class ReportService extends PolledWorker {
       await rm(final, { recursive: true, force: true });
       await rename(tmp, final);
       const now = this.opts.now();
-      await this.store.reports.finish(r.id, { rows, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: r.email ? 'pending' : 'none' });
-      if (r.email) await this.email({ ...r, status: 'completed', rows, file, finishedAt: now, expiresAt: now + this.signer.ttlMs, emailStatus: 'pending' });
+      // The file is kept as long as the account's export file retention, and its link lives no longer.
+      const expiresAt = this.signer.expiryOf(now, (await this.store.accounts.get(r.accountId))?.exportFileRetentionDays);
+      await this.store.reports.finish(r.id, { rows, file, finishedAt: now, expiresAt, emailStatus: r.email ? 'pending' : 'none' });
+      if (r.email) await this.email({ ...r, status: 'completed', rows, file, finishedAt: now, expiresAt, emailStatus: 'pending' });
     } catch (err) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       const retry = r.attempts < MAX_ATTEMPTS;
