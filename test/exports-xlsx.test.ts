@@ -170,6 +170,23 @@ describe('videos scope', () => {
     assert.deepEqual(readXlsx(buf)[0]!.rows, [['content_id', 'Views', 'duration', 'folder_name'], ['idle', 0, 30, 'top/sub'], ['sub', 6, 10, 'top/sub']]);
   });
 
+  it('deviceLabel selects the views it counts', async () => {
+    const views = async (deviceLabel: string) => {
+      const e = await exportAndWait({ startDate: yesterday, endDate: today, format: 'jsonl', scope: 'videos', fields: ['content_id', 'views'], filters: { deviceLabel } });
+      const lines = (await Promise.all(e.files.map(async (f: any) => (await download(f.url)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l))))).flat();
+      return new Map<string, number>(lines.map((l: any) => [l.content_id, l.views]));
+    };
+    const all = await views('all');
+    assert.equal(all.get('vid'), 7);
+    const labelled = await Promise.all(['desktop', 'mobile', 'tablet'].map(views));
+    for (const id of all.keys()) {
+      const counts = labelled.map((m) => m.get(id)!);
+      assert.ok(counts.reduce((a, b) => a + b, 0) <= all.get(id)!, `${id}: ${counts} within ${all.get(id)}`);
+    }
+    // vid's 7 views come from one platform: at most one label counts them
+    assert.ok(labelled.filter((m) => m.get('vid') === 0).length >= 2, labelled.map((m) => m.get('vid')).join());
+  });
+
   it('lists its fields; Parquet read back by DuckDB with typed columns', async () => {
     const f = await (await fetch(`${s.url}/api/v1/fields?scope=videos`, { headers: auth() })).json();
     assert.ok(f.data.some((d: any) => d.name === 'view_rate' && /watch depth/i.test(d.description)));

@@ -215,11 +215,10 @@ export class ExportService extends PolledWorker {
       }, table);
       const now = this.opts.now();
       // Files are kept as long as the account's export file retention, and links live no longer.
-      const keepDays = (await this.store.accounts.get(run.accountId))?.exportFileRetentionDays;
-      const ttl = keepDays === undefined ? this.signer.ttlMs : Math.min(this.signer.ttlMs, keepDays * DAY);
+      const expiresAt = this.signer.expiryOf(now, (await this.store.accounts.get(run.accountId))?.exportFileRetentionDays);
       // A scheduled job with a destination gets its delivery in the same transaction (src/delivery/outbox.ts).
       const delivery = deliveryFor(job, run, now);
-      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt: now + ttl }, delivery);
+      await this.store.jobs.finishRun(run.id, { ...out, finishedAt: now, expiresAt }, delivery);
       if (delivery) this.opts.onDelivery?.();
     } catch (err) {
       const retry = run.attempts < MAX_ATTEMPTS;
@@ -253,7 +252,10 @@ export class ExportService extends PolledWorker {
     return videoTable(this.opts.stats, this.store, {
       accountId, fromMs, toMs, tz: 'UTC',
       items: { folders: f.folder === undefined ? undefined : [f.folder], projectId: f.projectId, contentIds: f.contentId === undefined ? undefined : [f.contentId] },
-      filters: { userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country },
+      filters: {
+        userId: f.userId, sessionId: f.sessionId, deviceType: f.deviceType, country: f.country,
+        ...(f.deviceLabel && f.deviceLabel !== 'all' ? { deviceLabel: f.deviceLabel as RecordFilters['deviceLabel'] } : {}),
+      },
       fields: resolveFields(spec.scope, spec.fields).map((x) => ({ name: x.def.name, as: x.as })),
     }, staged);
   }
