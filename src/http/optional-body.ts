@@ -29,7 +29,7 @@ export const OPTIONAL_BODY = {
  * no body on routes with OPTIONAL_BODY, and refused as before on the others.
  */
 export function acceptEmptyJsonBody(app: FastifyInstance): void {
-  const json = app.getDefaultJsonParser('error', 'error');
+  const json = app.getDefaultJsonParser('remove', 'remove'); // prototype keys dropped, as by the root parser (app.ts)
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '' && req.routeOptions.config.optionalBody) return done(null, undefined);
