@@ -102,6 +102,9 @@ describe('errors say what is accepted', () => {
   it('an enum lists its values; an email that is not text is not called empty', async () => {
     refused(await api('GET', '/api/v1/fields?scope=x'), 400, /allowed values: events, views, sessions, videos\.$/);
     refused(await api('POST', '/api/v1/scheduled-exports', { frequency: 'daily', delivery: { email: 5 } }), 400, /delivery\.email: expected an email address as a string/);
+    // null is no email (it was coerced to "" and called empty)
+    const report = await api('POST', '/api/v1/reports', { period: 'today', email: null });
+    assert.equal(report.status, 202, report.text);
   });
 });
 

@@ -47,7 +47,8 @@ const Body = Type.Object({
   fields: Type.Optional(Type.Array(Type.String(), { description: `Any of ${REPORT_FIELDS.join(', ')}; default all, in that order` })),
   format: Type.Optional(Type.String({ description: 'csv (default) or xlsx' })),
   bom: Type.Optional(Type.Boolean({ description: 'CSV only: the file starts with a UTF-8 byte order mark, so that Excel reads it as UTF-8' })),
-  email: Type.Optional(Type.String({ description: 'Where to send the link when the report is ready (needs REELSTAT_SMTP_URL)' })),
+  // nullable (OpenAPI 3.0, and ajv), not a union: ajv's coercion would turn null into "" in a union's string branch.
+  email: Type.Optional(Type.Unsafe<string | null>({ type: 'string', nullable: true, description: 'Where to send the link when the report is ready (needs REELSTAT_SMTP_URL); null or left out: no email' })),
 });
 
 const DOWNLOAD = signedDownload(['application/zip'], 'the report is no longer kept (retention)');
