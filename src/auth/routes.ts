@@ -53,6 +53,12 @@ export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<
       description: 'Needs Authorization: Bearer $REELSTAT_ADMIN_TOKEN. Answers the new account with its credentials, shown only this once.',
       tags: ['admin'],
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Email, password: Password }),
+      response: {
+        201: Type.Object({
+          id: Type.String(), name: Type.String(), uid: Type.String({ description: 'Export UID (Cincopa-compatible CSV)' }),
+          writeKey: Type.String(), apiToken: Type.String(), users: Type.Array(Type.Object({ email: Type.String() })),
+        }, { description: 'Created: the account with its credentials, shown only this once' }),
+      },
     },
   }, async (req, reply) => {
     if (!config.adminToken) throw new AppError('not_found', 'The admin API is off; start the server with REELSTAT_ADMIN_TOKEN set to enable it.');
@@ -124,7 +130,10 @@ export async function authRoutes(app: FastifyInstance, deps: { config: Readonly<
   });
 
   app.post('/api/v1/account/users', {
-    schema: { summary: 'Add a dashboard user to the account', tags: ['account'], body: Type.Object({ email: Email, password: Password }) },
+    schema: {
+      summary: 'Add a dashboard user to the account', tags: ['account'], body: Type.Object({ email: Email, password: Password }),
+      response: { 201: Type.Object({ email: Type.String({ description: 'The new user\'s email, lower-cased' }) }, { description: 'Created' }) },
+    },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);
     const { email, password } = req.body as { email: string; password: string };
