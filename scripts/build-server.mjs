@@ -8,7 +8,7 @@
 // beside its place and renamed in: a running server never sees half a file, and two starts at once
 // do not mix their files.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,10 +58,22 @@ export function serverSourceHash() {
   return h.digest('hex');
 }
 
+/** The first `n` bytes of `path` as text, or '' when there is no such file. */
+function firstBytes(path, n) {
+  if (!existsSync(path)) return '';
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** build/server.mjs from src/main.ts, unless the one there was made from the same sources (its first line names their hash). */
 export async function buildServer() {
   const stamp = `// reelstat source hash ${serverSourceHash()}`;
-  if (existsSync(SERVER) && readFileSync(SERVER, 'utf8').startsWith(`${stamp}\n`)) return SERVER;
+  if (firstBytes(SERVER, stamp.length + 1) === `${stamp}\n`) return SERVER;
   return bundle('src/main.ts', SERVER, stamp);
 }
 

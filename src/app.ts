@@ -111,9 +111,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Bodies are JSON (or, for the Contentsquare token and jobs, form-encoded; the collector takes any
   // type as text in its own scope): a JSON body sent as text/plain gets a 415, not "body must be object".
   fastify.removeContentTypeParser('text/plain');
-  // Every parsed body and query string holds well-formed text, nested a bounded depth (wellformed.ts).
+  // Every parsed body holds well-formed text, nested a bounded depth (wellformed.ts). A query string
+  // cannot: it is flat, and its percent-encoded UTF-8 never decodes to a lone surrogate.
   fastify.addHook('preValidation', async (req) => {
-    const problem = malformed(req.body, 'body') ?? malformed(req.query, 'query');
+    const problem = malformed(req.body, 'body');
     if (problem) throw new AppError('validation_failed', `${problem}.`);
   });
 

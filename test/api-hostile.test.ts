@@ -94,7 +94,7 @@ describe('on-demand exports refuse what they cannot do', () => {
   it('the id of a scheduled export is not an on-demand export: 404', async () => {
     const sched = await api('POST', '/api/v1/scheduled-exports', { frequency: 'daily', delivery: { webhook: 'https://example.com/h' } });
     assert.equal(sched.status, 201, sched.text);
-    refused(await api('GET', `/api/v1/exports/${sched.json.id}`), 404, /is a scheduled export: GET \/api\/v1\/scheduled-exports\/\{id\}/);
+    refused(await api('GET', `/api/v1/exports/${sched.json.id}`), 404, /is a scheduled export, not an on-demand one: GET \/api\/v1\/scheduled-exports\/\{id\}/);
   });
 });
 

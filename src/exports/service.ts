@@ -330,18 +330,17 @@ export class ExportService extends PolledWorker {
 
   async get(accountId: string, id: string) {
     const job = await this.store.jobs.getJob(accountId, id);
+    if (!job) throw new AppError('not_found', `No export ${shown(id)} in this account.`);
     // A scheduled export's runs are read through /api/v1/scheduled-exports (or the Contentsquare dialect).
-    const [run] = job?.kind === 'once' ? await this.store.jobs.runsOf(accountId, id) : [];
-    if (!job || !run) throw new AppError('not_found', `No export ${shown(id)} in this account${job?.kind && job.kind !== 'once' ? ` (${shown(id)} is a scheduled export: GET /api/v1/scheduled-exports/{id})` : ''}.`);
+    if (job.kind !== 'once') throw new AppError('not_found', `${shown(id)} is a scheduled export, not an on-demand one: GET /api/v1/scheduled-exports/{id}.`);
+    const [run] = await this.store.jobs.runsOf(accountId, id); // made with its job (createJob)
     const scope = job.spec.viewer !== undefined ? 'viewer' : job.spec.scope;
-    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, ...this.viewRun(run) };
+    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, ...this.viewRun(run!) };
   }
 
   async list(accountId: string, page: { limit: number; offset: number }) {
     const jobs = await this.store.jobs.listJobs(accountId, 'once', page);
-    // A job whose run is not there (never seen: they are made together) is left out, not a 404 of the list.
-    const views = await Promise.all(jobs.map((j) => this.get(accountId, j.id).catch((err) => (err instanceof AppError && err.code === 'not_found' ? null : Promise.reject(err)))));
-    return views.filter((v) => v !== null);
+    return Promise.all(jobs.map((j) => this.get(accountId, j.id)));
   }
 
   /** The file behind a verified link, if its run still has it. */

@@ -1,5 +1,5 @@
 /**
- * What every parsed request body and query string must be before a route sees it: text that is
+ * What every parsed request body must be before a route sees it: text that is
  * well-formed Unicode, nested at most MAX_DEPTH deep. JSON may spell a lone UTF-16 surrogate
  * ("\ud800"), which neither UTF-8 nor DuckDB's JSON reader accept: one stored in an export's spec
  * made every later read of the account's jobs fail. A body nested thousands deep overflowed the
