@@ -2,5 +2,6 @@
 export const ROOT: string;
 export const SERVER: string;
 export function bundle(entry: string, outfile: string, firstLine?: string): Promise<string>;
+export const SOURCE_DIRS: string[];
 export function serverSourceHash(): string;
 export function buildServer(): Promise<string>;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { ROOT } from '../src/paths.ts';
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -45,7 +45,13 @@ let built: Promise<SdkBundle> | null = null;
 /** The bundles, built once per process. */
 export function buildSdk(): Promise<SdkBundle> {
   if (!built) {
-    built = Promise.all([bundle('entry-script.ts', 'iife'), bundle('entry-module.ts', 'esm')]).then(([script, module]) => ({ version, script, module }));
+    built = Promise.allSettled([bundle('entry-script.ts', 'iife'), bundle('entry-module.ts', 'esm')]).then(async ([script, module]) => {
+      // esbuild's service process (~35 MB) would otherwise stay for the server's whole life; a later build starts it again.
+      await stop();
+      if (script.status === 'rejected') throw script.reason;
+      if (module.status === 'rejected') throw module.reason;
+      return { version, script: script.value, module: module.value };
+    });
     built.catch(() => (built = null));
   }
   return built;

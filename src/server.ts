@@ -57,24 +57,27 @@ async function bootstrap(config: Readonly<Config>, store: Store, auth: AuthServi
 export async function startServer(config: Readonly<Config>, log: Logger, opts: { now?: () => number; mono?: () => number; listen?: boolean } = {}): Promise<Server> {
   const now = opts.now ?? Date.now;
   const mono = opts.mono ?? (() => performance.now());
-  const store = await openDuckDbStore(config.dbPath, config.duckdb);
-  await store.migrate();
-  const auth = new AuthService(store, { ...config.auth, retention: config.defaults.retention }, now);
-  const firstAccount = await bootstrap(config, store, auth);
+  // The GeoIP files (134 MB of city data, read on libuv's threads) load while the store opens and the
+  // app is built; the server awaits them before it listens, so a bad path still fails the start.
   const paths = defaultGeoPaths();
-  const geo = await openGeo({
+  const geo = openGeo({
     cityV4Path: config.geo.cityV4Path ?? paths.cityV4Path,
     cityV6Path: config.geo.cityV6Path ?? paths.cityV6Path,
     asnV4CsvPath: config.geo.asnV4CsvPath ?? paths.asnV4CsvPath,
     asnV6CsvPath: config.geo.asnV6CsvPath ?? paths.asnV6CsvPath,
-  });
+  }, { cacheDir: join(config.dataDir, 'cache') });
+  geo.catch(() => undefined); // awaited below, once the app is built
+  const store = await openDuckDbStore(config.dbPath, config.duckdb);
+  await store.migrate();
+  const auth = new AuthService(store, { ...config.auth, retention: config.defaults.retention }, now);
+  const firstAccount = await bootstrap(config, store, auth);
   const materializer = new Materializer(store, log);
   await materializer.start();
   const writer = new EventWriter(store, config.collector, log, (seq) => materializer.committed(seq));
   await writer.start();
   const stats = new StatsService(store, materializer, now);
   const policy = ViewerPolicy.fromDataDir(config.dataDir, store, config.defaults.retention.rawDays);
-  const ingest = createIngest({ writer, enricher: createEnricher({ geo, ipMode: config.ipMode }), now });
+  const ingest = createIngest({ writer, enricher: geo.then((g) => createEnricher({ geo: g, ipMode: config.ipMode })), now });
   let url = `http://${config.host}:${config.port}`;
   const signer = LinkSigner.fromDataDir(config.dataDir, config.exports.linkTtlSeconds * 1000, () => config.publicUrl ?? url);
   const exportService: ExportService = new ExportService(store, signer, {
@@ -95,6 +98,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
     reportsDir: join(config.dataDir, 'reports'), purge: () => materializer.exclusive(() => privacy.purge()),
   });
   const app = await buildApp({ config, log, store, auth, writer, ingest, stats, exportService, reportService, signer, mailer, now, policy, privacy, retention, audit });
+  await geo;
   if (opts.listen !== false) {
     url = await app.fastify.listen({ host: config.host, port: config.port });
   }

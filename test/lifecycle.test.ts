@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { credentials, freePort, spawnServer, START, type Child } from './helpers/process.ts';
 import { readAllEvents } from './helpers/server.ts';
 import { ROOT } from '../src/paths.ts';
-import { buildServer, serverSourceHash } from '../scripts/build-server.mjs';
+import { buildServer, serverSourceHash, SOURCE_DIRS } from '../scripts/build-server.mjs';
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -125,6 +125,10 @@ describe('npm start runs the bundled server', () => {
       assert.doesNotMatch(js, /^import .* from ['"]\.{1,2}\//m, 'the project\'s own modules are inside the bundle');
       assert.match(js, /sourceMappingURL=server\.mjs\.map\s*$/);
       assert.ok(existsSync(`${bundle}.map`));
+      // Every file inside the bundle is one the hash reads: a change to any of them bundles again.
+      const sources = (JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources.map((s) => relative(ROOT, join(ROOT, 'build', s)));
+      assert.ok(sources.length > 50 && sources.includes('sdk/build.ts'), sources.join(' '));
+      for (const s of sources) assert.ok(SOURCE_DIRS.some((d) => s.startsWith(`${d}/`)), `${s} is bundled but not in ${SOURCE_DIRS}`);
       assert.equal(readdirSync(join(ROOT, 'build')).filter((f) => f.endsWith(`.${c.proc.pid}.tmp`)).length, 0, 'no temporary files of this start left');
 
       assert.equal((await fetch(`${c.url}/healthz`)).status, 200); // the migrations ran: the store answers

@@ -35,8 +35,16 @@ export interface IngestRequest {
   suppressed?: ((userId: string) => boolean) | null;
 }
 
-export function createIngest(deps: { writer: EventWriter; enricher: Enricher; now: () => number }) {
+/**
+ * `enricher` may still be loading (the server reads its 134 MB of GeoIP files while it builds the
+ * app, and awaits them before it listens); an ingest that comes first waits for it.
+ */
+export function createIngest(deps: { writer: EventWriter; enricher: Enricher | Promise<Enricher>; now: () => number }) {
+  let enricher: Enricher | null = deps.enricher instanceof Promise ? null : deps.enricher;
+  const loading = Promise.resolve(deps.enricher).then((e) => (enricher = e));
+  loading.catch(() => undefined); // the server awaits the load itself and fails its start
   return async function ingest(req: IngestRequest): Promise<IngestResult> {
+    const enrich = enricher ?? (await loading);
     const now = deps.now();
     const trusted = req.principal.via === 'api_token';
     const rejected: Rejection[] = [];
@@ -56,7 +64,7 @@ export function createIngest(deps: { writer: EventWriter; enricher: Enricher; no
         rejected.push({ index, field: 'userId', error: 'userId: this viewer was erased and the account refuses their events (lift with DELETE /api/v1/users/{userId}/suppression)' });
         return;
       }
-      const enr = deps.enricher.enrich({ ip: e.ip ?? req.ip, userAgent: e.userAgent ?? req.userAgent, url: e.url });
+      const enr = enrich.enrich({ ip: e.ip ?? req.ip, userAgent: e.userAgent ?? req.userAgent, url: e.url });
       const clientId = e.id !== null;
       const id = e.id ?? randomUUID();
       // Spelled out rather than spread: one object shape for every event, built without the slow

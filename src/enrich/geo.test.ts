@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultGeoPaths, NO_GEO, openGeo, parseAsnCsv, type GeoLookup } from './geo.ts';
+import { parseAsnCsv } from './asn.ts';
+import { defaultGeoPaths, NO_GEO, openGeo, type GeoLookup } from './geo.ts';
 
 let geo: GeoLookup;
 before(async () => {
