@@ -19,6 +19,7 @@ import { ReportService } from './reports/service.ts';
 import { Materializer } from './metrics/materializer.ts';
 import { StatsService } from './metrics/stats.ts';
 import { openDuckDbStore } from './storage/duckdb/index.ts';
+import { ROOT } from './paths.ts';
 import type { Store } from './storage/types.ts';
 import { AuditLog } from './privacy/audit.ts';
 import { SweepClock } from './privacy/clock.ts';
@@ -65,7 +66,7 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
     cityV6Path: config.geo.cityV6Path ?? paths.cityV6Path,
     asnV4CsvPath: config.geo.asnV4CsvPath ?? paths.asnV4CsvPath,
     asnV6CsvPath: config.geo.asnV6CsvPath ?? paths.asnV6CsvPath,
-  }, { cacheDir: join(config.dataDir, 'cache') });
+  }, { cacheDir: join(ROOT, 'build', 'cache') });
   geo.catch(() => undefined); // awaited below, once the app is built
   const store = await openDuckDbStore(config.dbPath, config.duckdb);
   await store.migrate();

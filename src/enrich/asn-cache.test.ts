@@ -72,12 +72,14 @@ describe('the parsed copy of an ASN table', () => {
     const badOrg = Buffer.from(whole); badOrg.writeUInt32LE(99, whole.indexOf(Buffer.from('["')) - 4);
     damages.push(badNames, badOrg);
     writeFileSync(join(cache, 'asn-v4.bin.dead.tmp'), 'left by a start killed while writing');
+    utimesSync(join(cache, 'asn-v4.bin.dead.tmp'), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    writeFileSync(join(cache, 'asn-v4.bin.busy.tmp'), 'being written by another server sharing the folder');
     for (const d of damages) {
       writeFileSync(file, d);
       same(await loadAsnTable(csv, false, cache), good);
       assert.deepEqual(readFileSync(file), whole, 'written anew');
     }
-    assert.deepEqual(readdirSync(cache), ['asn-v4.bin'], 'a temporary file left behind is removed');
+    assert.deepEqual(readdirSync(cache).sort(), ['asn-v4.bin', 'asn-v4.bin.busy.tmp'], 'a temporary file left behind is removed, a fresh one kept');
   });
 
   it('a data folder where the copy cannot be written still loads the table, from the CSV', async () => {

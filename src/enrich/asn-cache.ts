@@ -88,8 +88,15 @@ async function writeCopy(file: string, source: Source, t: AsnTable): Promise<voi
   const parts = [Buffer.from(head + ' '.repeat(align4(headBytes) - headBytes) + '\n'), bytes(t.starts), bytes(t.ends), bytes(t.org), names];
   const dir = dirname(file);
   await mkdir(dir, { recursive: true });
-  // A start killed while writing left its temporary file; this is the only writer of these names.
-  for (const f of await readdir(dir)) if (f.startsWith(`${basename(file)}.`) && f.endsWith('.tmp')) await unlink(join(dir, f)).catch(() => undefined);
+  // A start killed while writing left its temporary file. Servers sharing the folder may be writing
+  // theirs now (a write takes well under a second): only those older than a minute are removed.
+  const stale = Date.now() - 60_000;
+  for (const f of await readdir(dir)) {
+    if (!f.startsWith(`${basename(file)}.`) || !f.endsWith('.tmp')) continue;
+    const p = join(dir, f);
+    const mtime = (await stat(p).catch(() => null))?.mtimeMs ?? Infinity;
+    if (mtime < stale) await unlink(p).catch(() => undefined);
+  }
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, parts);

@@ -1,7 +1,7 @@
 /**
  * Offline geolocation: city, region, country and coordinates from DB-IP's city database (mmdb, read
  * with maxmind), organisation from the ASN ranges of @ip-location-db/asn (asn.ts; asn-cache.ts keeps
- * a parsed copy in the data folder). Settings may point at newer files.
+ * a parsed copy). Settings may point at newer files.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -83,7 +83,8 @@ async function openCity(path: string): Promise<CityReader> {
 
 /**
  * Opens the four files. cacheDir, when given, holds parsed copies of the ASN tables (asn-cache.ts):
- * the server passes its data folder's cache/, so that only a first start parses the CSVs.
+ * the server passes build/cache/ beside its bundle (derived files, like the bundle; not the data
+ * folder, whose disk the database needs), so that only a first start parses the CSVs.
  */
 export async function openGeo(paths: GeoPaths, opts: { cacheDir?: string | null } = {}): Promise<GeoLookup> {
   // The four files are read concurrently; the ASN tables are parsed while the mmdb files are still loading.
