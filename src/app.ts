@@ -25,6 +25,7 @@ import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { sdkRoutes } from './http/sdk.ts';
 import { malformed } from './http/wellformed.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AuditLog } from './privacy/audit.ts';
 import type { ViewerPolicy } from './privacy/policy.ts';
@@ -107,6 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       req.log.debug({ code: err.code }, 'request refused by the router');
       void (reply as unknown as FastifyReply).code(e.status).send(e.body());
     },
+    // And those of Node's HTTP parser (headers too large, not HTTP): client-error.ts.
+    clientErrorHandler,
   });
   // Bodies are JSON (or, for the Contentsquare token and jobs, form-encoded; the collector takes any
   // type as text in its own scope): a JSON body sent as text/plain gets a 415, not "body must be object".

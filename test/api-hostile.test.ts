@@ -3,9 +3,40 @@
  * table's shape and changes nothing; the account keeps working after them.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { apiClient, request, type Api } from './helpers/api.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+
+describe('errors of the HTTP parser keep the error shape', () => {
+  /** The raw answer to `bytes` sent on a connection of its own, read until the server closes it. */
+  const raw = (bytes: string) => new Promise<string>((resolve, reject) => {
+    const u = new URL(s.url);
+    const sock = connect(Number(u.port), u.hostname, () => sock.end(bytes));
+    let out = '';
+    sock.on('data', (d) => (out += d));
+    sock.on('error', (err) => (out ? resolve(out) : reject(err))); // the server may reset once it answered
+    sock.on('close', () => resolve(out));
+  });
+  const answer = (text: string) => {
+    const [head, body] = text.split('\r\n\r\n');
+    return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head!)?.[1]), head: head!, json: JSON.parse(body!) };
+  };
+  it('headers over 16 KB: a 431 in the error table\'s shape', async () => {
+    const r = answer(await raw(`GET /api/v1/exports HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    assert.equal(r.status, 431);
+    assert.match(r.head, /content-type: application\/json/i);
+    assert.equal(r.json.error.code, 'headers_too_large');
+    assert.match(r.json.error.message, /at most 16 KB/);
+  });
+  it('a request that is not HTTP: a 400 in the same shape, and the server goes on', async () => {
+    const r = answer(await raw('THIS IS NOT HTTP\r\n\r\n'));
+    assert.equal(r.status, 400);
+    assert.deepEqual(Object.keys(r.json.error).sort(), ['code', 'message']);
+    assert.match(r.json.error.message, /not valid HTTP/);
+    assert.equal((await api('GET', '/api/v1/exports')).status, 200);
+  });
+});
 
 let s: TestServer;
 let api: Api;
