@@ -60,12 +60,15 @@ export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps
         'answer; their links then answer 410), scrubs the userId from export jobs naming it, and compacts the database so the deleted bytes are ' +
         'gone from its files ("purged": false means the database was busy and the next retention sweep does it). With ?suppress=true the ' +
         'viewer\'s new events are refused at collect (lift with DELETE /api/v1/users/{userId}/suppression). Only a keyed hash of the userId ' +
-        '("subject") is kept, in the audit log and the suppression list.',
+        '("subject") is kept, in the audit log and the suppression list. An erasure that failed half-way (a 5xx) is finished by ' +
+        'sending it again: where it found the viewer\'s data is kept until it ends, so files holding events it already deleted are still ' +
+        'found; that answer has "resumed": true.',
       params: UserParams,
       querystring: Type.Object({ suppress: Type.Boolean({ default: false }) }),
       response: {
         200: Type.Object({
           subject: Type.String(), erasedAt: Type.String({ format: 'date-time' }), removed: Removed, suppressed: Type.Boolean(), purged: Type.Boolean(), auditId: Type.String(),
+          resumed: Type.Optional(Type.Boolean({ description: 'true when this request finished an erasure of the viewer that had failed half-way' })),
         }),
       },
     },

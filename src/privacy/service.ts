@@ -81,7 +81,9 @@ export class PrivacyService {
    * Erases the viewer: raw events, view records (rollup contributions subtracted; records of other
    * viewers in the same sessions rebuilt from their own events), stored export files holding them,
    * export jobs naming them; optionally suppresses their new events; then purges the deleted bytes
-   * from the database files. No export run is written and no record rebuilt meanwhile.
+   * from the database files. No export run is written and no record rebuilt meanwhile. Where the
+   * viewer's data was is kept (pending_erasures) from before the first deletion until the audit entry,
+   * so a retry after a failure half-way finds the files holding events already deleted ("resumed").
    */
   async erase(who: Principal, userId: string, opts: { suppress: boolean }) {
     checkUserId(userId);
@@ -96,7 +98,15 @@ export class PrivacyService {
     await this.d.drainWrites();
     return this.d.exports.hold(() => this.d.materializer.exclusive(async () => {
       const at = this.d.now();
+      // Where the viewer's data is, joined with where an earlier erasure that failed half-way found
+      // it (its events may be gone, the files holding them not), kept until the audit entry is written.
       const fp = await store.privacy.footprint(accountId, userId);
+      const earlier = await store.privacy.pendingErasure(accountId, subject);
+      if (earlier) {
+        fp.sessions = [...new Set([...fp.sessions, ...earlier.sessions])].sort();
+        fp.hours = [...new Set([...fp.hours, ...earlier.hours])].sort((a, b) => a - b);
+      }
+      await store.privacy.startErasure(accountId, subject, fp, at);
       const erased = await store.privacy.erase(accountId, userId, fp.sessions);
       const rebuilt = await this.d.materializer.rebuildSessions(accountId, erased.rebuild);
       const reason = `erasure of a viewer at ${new Date(at).toISOString()}`;
@@ -120,11 +130,13 @@ export class PrivacyService {
       };
       const auditId = await this.d.audit.record(who, 'viewer.erase', subject, {
         events: removed.events, viewRecords: removed.viewRecords, exportFiles: removed.exportFiles.length, suppress: opts.suppress,
+        ...(earlier ? { resumed: true } : {}),
       });
+      await store.privacy.endErasure(accountId, subject);
       // Nothing deleted (an unknown viewer, a repeated request): no bytes to purge, unless a purge is owed.
-      const nothing = !erased.events && !erased.viewRecords && !holding.length && !jobs.length;
+      const nothing = !earlier && !erased.events && !erased.viewRecords && !holding.length && !jobs.length;
       const purged = nothing && !(await store.privacy.purgePending()) ? true : await this.purge();
-      return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed: opts.suppress, purged, auditId };
+      return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed: opts.suppress, purged, auditId, ...(earlier ? { resumed: true } : {}) };
     }));
   }
 

@@ -102,6 +102,11 @@ export interface PrivacyRepo {
   /** Whether a purge is owed (an erasure could not purge at once); kept across restarts. */
   purgePending(): Promise<boolean>;
   setPurgePending(pending: boolean): Promise<void>;
+  /** Where an erasure of the viewer that has not ended found their data (its footprint's sessions and hours), else null. */
+  pendingErasure(accountId: string, subject: string): Promise<Pick<ViewerFootprint, 'sessions' | 'hours'> | null>;
+  /** Keeps where an erasure found the viewer's data, before it deletes anything (replacing what was kept). */
+  startErasure(accountId: string, subject: string, where: Pick<ViewerFootprint, 'sessions' | 'hours'>, at: number): Promise<void>;
+  endErasure(accountId: string, subject: string): Promise<void>;
 }
 
 export interface RetentionRepo {

@@ -149,5 +149,19 @@ export function privacyRepo(db: Db): PrivacyRepo {
     async setPurgePending(pending) {
       await db.run("INSERT INTO worker_state VALUES ('purge_pending', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [pending ? 1 : 0]);
     },
+    async pendingErasure(accountId, subject) {
+      const r = await db.one<{ footprint: string }>('SELECT footprint FROM pending_erasures WHERE account_id = ? AND subject = ?', [accountId, subject]);
+      return r ? (JSON.parse(r.footprint) as { sessions: string[]; hours: number[] }) : null;
+    },
+    async startErasure(accountId, subject, where, at) {
+      await db.run(
+        `INSERT INTO pending_erasures VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, subject) DO UPDATE SET footprint = excluded.footprint`,
+        [accountId, subject, JSON.stringify({ sessions: where.sessions, hours: where.hours }), new Date(at)],
+      );
+    },
+    async endErasure(accountId, subject) {
+      await db.run('DELETE FROM pending_erasures WHERE account_id = ? AND subject = ?', [accountId, subject]);
+    },
   };
 }

@@ -1,0 +1,72 @@
+/**
+ * An erasure that fails half-way, after the viewer's events are deleted but before the export files
+ * holding them are: sent again, it still finds and deletes those files (where it found the viewer's
+ * data was kept), says it resumed, and records one audit entry for the erasure.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { apiClient, exportDone, type Api } from './helpers/api.ts';
+import { collect, readAllEvents, startTestServer, type TestServer } from './helpers/server.ts';
+
+const VIEWER = 'resume-viewer';
+const T = Date.now() - 7_200_000; // two hours ago
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+let s: TestServer;
+let api: Api;
+before(async () => {
+  s = await startTestServer();
+  api = apiClient(s.url, s.token);
+  const events = [];
+  for (let i = 0; i < 3; i++) {
+    const base = { contentId: 'vid-r', sessionId: `sr${i}`, userId: VIEWER };
+    events.push(
+      { ...base, id: `r${i}-1`, event: 'playStart', timestamp: T + i * 60_000 },
+      { ...base, id: `r${i}-2`, event: 'watchProgress', timestamp: T + i * 60_000 + 6000, data: { from: 0, to: 5 } },
+    );
+  }
+  events.push({ contentId: 'vid-r', sessionId: 'other', id: 'o-1', event: 'playStart', timestamp: T, userId: 'someone-else' });
+  const r = await collect(s.url, { writeKey: s.writeKey, events });
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.json.accepted, 7, r.text);
+});
+after(() => s.stop());
+
+it('a retry after a failure half-way finds the files holding events the first attempt deleted', async () => {
+  const stored = await exportDone(api, '/api/v1/exports', { startDate: day(Date.now() - 86_400_000), endDate: day(Date.now()), scope: 'events', format: 'csv' });
+  const link = stored.files[0].url as string;
+  assert.match(await (await fetch(link)).text(), new RegExp(VIEWER));
+
+  // The first attempt fails once the events are deleted, before the files are.
+  const privacy = s.server.store.privacy;
+  const removeRunFiles = privacy.removeRunFiles;
+  privacy.removeRunFiles = async () => { throw new Error('disk went away'); };
+  let failed;
+  try {
+    failed = await api('DELETE', `/api/v1/users/${VIEWER}`);
+  } finally {
+    privacy.removeRunFiles = removeRunFiles;
+  }
+  assert.equal(failed.status, 500, failed.text);
+  const left = (await readAllEvents(s.url, s.token)).filter((e) => e.userId === VIEWER);
+  assert.equal(left.length, 0, 'the events were deleted before the failure');
+  assert.equal((await fetch(link)).status, 200, 'the file holding them is still there');
+
+  const retry = await api('DELETE', `/api/v1/users/${VIEWER}`);
+  assert.equal(retry.status, 200, retry.text);
+  assert.equal(retry.json.resumed, true);
+  assert.equal(retry.json.removed.events, 0, 'nothing left to delete in the store');
+  assert.deepEqual(retry.json.removed.exportFiles.map((f: { exportId: string }) => f.exportId), [stored.id], 'the file is found all the same');
+  assert.equal((await fetch(link)).status, 410);
+
+  const audit = (await api('GET', '/api/v1/audit-log')).json.data.filter((e: { action: string }) => e.action === 'viewer.erase');
+  assert.equal(audit.length, 1, JSON.stringify(audit));
+  assert.equal(audit[0].details.resumed, true);
+
+  // Ended: a third request is a plain repeat, with nothing kept from before.
+  const again = await api('DELETE', `/api/v1/users/${VIEWER}`);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.json.resumed, undefined);
+  assert.deepEqual(again.json.removed.exportFiles, []);
+  assert.equal(await s.server.store.privacy.pendingErasure(s.server.firstAccount!.id, retry.json.subject), null);
+});
