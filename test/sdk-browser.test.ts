@@ -5,23 +5,19 @@
 // they arrive by sendBeacon.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { encodeHm, secondCounts } from '../src/metrics/hm.ts';
-import { BROWSER_UA, readAllEvents, runExport, startTestServer, type TestServer } from './helpers/server.ts';
-import { serveStatic, type StaticServer } from './helpers/static.ts';
+import { readAllEvents, runExport, type TestServer } from './helpers/server.ts';
+import { mediaBed, type MediaBed } from './helpers/media.ts';
+import type { StaticServer } from './helpers/static.ts';
 import { download } from './helpers/files.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CLIP_SECONDS = 20;
 let s: TestServer;
 let site: StaticServer;
-let browser: Browser;
 let context: BrowserContext;
-let dir: string;
 
 /** A page of the site with the clip and the SDK; `opts` are extra Reelstat.track options. */
 function page(contentId: string, opts: Record<string, unknown>): () => string {
@@ -41,34 +37,24 @@ window.next = (name) => new Promise((resolve) => v.addEventListener(name, resolv
 </script>`;
 }
 
+let bed: MediaBed;
 before(async () => {
-  for (const bin of [CHROMIUM, '/usr/bin/ffmpeg']) assert.ok(existsSync(bin), `${bin} is missing: apt-get install chromium ffmpeg`);
-  dir = mkdtempSync(join(tmpdir(), 'reelstat-browser-'));
-  execFileSync('/usr/bin/ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=duration=${CLIP_SECONDS}:size=320x240:rate=10`,
-    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '200k', join(dir, 'clip.webm'),
-  ]);
-  s = await startTestServer();
-  site = await serveStatic(dir, {
-    '/watch': page('browser-clip', { flushInterval: 500 }),
-    '/leave': page('beacon-clip', { flushInterval: 600_000 }),
+  bed = await mediaBed((d) => {
+    execFileSync('/usr/bin/ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=duration=${CLIP_SECONDS}:size=320x240:rate=10`,
+      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '200k', join(d, 'clip.webm'),
+    ]);
+  }, (server) => {
+    s = server;
+    return {
+      '/watch': page('browser-clip', { flushInterval: 500 }),
+      '/leave': page('beacon-clip', { flushInterval: 600_000 }),
+    };
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Headless Chromium says "HeadlessChrome", a known bot whose events count nowhere: look like a desktop
-    // browser — by flag, as the context's override does not reach beacons sent while a page unloads.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required', `--user-agent=${BROWSER_UA}`],
-  });
-  context = await browser.newContext();
+  ({ site, context } = bed);
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await site?.close();
-  await s?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => bed?.close());
 
 const authed = { headers: { authorization: '' } };
 async function api(path: string): Promise<any> {

@@ -1,7 +1,8 @@
 /**
- * The hls.js and video.js adapters against stand-ins with those libraries' event APIs (the libraries
- * themselves are not dependencies): levels become qualityChange, player errors become error, and
- * the element's own quality and error reports are turned off so nothing is counted twice.
+ * The hls.js and video.js adapters against stand-ins with those libraries' event APIs (the SDK
+ * bundles neither; test/sdk-players.test.ts runs the real ones in Chromium): levels become
+ * qualityChange, player errors become error, and the element's own quality and error reports are
+ * turned off so nothing is counted twice.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

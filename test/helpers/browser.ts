@@ -1,8 +1,9 @@
-/** Debian's Chromium driven by playwright-core, for the dashboard tests; screenshots under test-output/. */
+/** Debian's Chromium driven by playwright-core, for the dashboard and SDK tests; screenshots under test-output/. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureDashboard } from '../../scripts/build-dashboard.mjs';
+import { BROWSER_UA } from './server.ts';
 
 export const OUTPUT_DIR = join(process.cwd(), 'test-output', 'dashboard');
 
@@ -14,6 +15,19 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/**
+ * Chromium for the SDK's tests with media: autoplay allowed, and a desktop Chrome's user agent.
+ * Headless Chromium says "HeadlessChrome", a known bot whose events count nowhere; it is set by flag,
+ * as a context's override does not reach beacons sent while a page unloads.
+ */
+export async function launchMediaBrowser(): Promise<{ browser: Browser; context: BrowserContext }> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required', `--user-agent=${BROWSER_UA}`],
+  });
+  return { browser, context: await browser.newContext() };
 }
 
 export const DESKTOP = { viewport: { width: 1440, height: 900 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true };
