@@ -1,6 +1,6 @@
 /**
  * Organisations by address: the ASN ranges of @ip-location-db/asn (CSV, parsed straight from the
- * bytes into sorted Uint32Arrays and binary-searched). asn-cache.ts keeps a parsed copy beside the data.
+ * bytes into sorted Uint32Arrays and binary-searched). asn-cache.ts keeps a parsed copy (build/cache/).
  */
 import { ipv4ToInt, ipv6Groups } from './ip.ts';
 
