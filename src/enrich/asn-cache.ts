@@ -1,7 +1,7 @@
 /**
- * A parsed copy of an ASN table in a cache folder (the server uses build/cache/), so that a restart reads its ranges instead of
- * parsing 33 MB of CSV again (about 1 s of CPU at every start, the largest part of a restart after
- * a crash). The copy names the CSV it came from (path, size, modification time) and is used only
+ * A parsed copy of an ASN table in a cache folder (the server's is build/cache/), so that a restart
+ * reads its ranges instead of parsing 33 MB of CSV again (about 1 s of CPU at every start, the
+ * largest part of a restart after a crash). The copy names the CSV it came from (path, size, modification time) and is used only
  * while they match; anything wrong with it (missing, short, other version, unreadable) means the
  * CSV is parsed as before and the copy written anew. It is never the only copy of anything.
  *
