@@ -135,7 +135,7 @@ export function createMailer(opts: { smtpUrl: string; from: string; fromName?: s
   }
   const from = checkEmailAddress(opts.from);
   if (!from.ok) throw new Error(`the sender address is not valid: ${from.error}`);
-  // nodemailer is loaded at the first email, not at every start (~0.1–0.3 s of a restart).
+  // nodemailer is loaded at the first email, not at every start (~0.1 s of each restart, more under load).
   let transport: Transporter<SMTPTransport.SentMessageInfo> | null = null;
   let closed = false;
   const connect = async () => (transport ??= (await import('nodemailer')).default.createTransport(opts.smtpUrl));

@@ -1,9 +1,10 @@
 /**
  * A parsed copy of an ASN table in a cache folder (the server's is build/cache/), so that a restart
  * reads its ranges instead of parsing 33 MB of CSV again (about 1 s of CPU at every start, the
- * largest part of a restart after a crash). The copy names the CSV it came from (path, size, modification time) and is used only
- * while they match; anything wrong with it (missing, short, other version, unreadable) means the
- * CSV is parsed as before and the copy written anew. It is never the only copy of anything.
+ * largest part of a restart after a crash). The copy names the CSV it came from (path, size,
+ * modification time) and is used only while they match; anything wrong with it (missing, short,
+ * other version, unreadable) means the CSV is parsed as before and the copy written anew. It is
+ * never the only copy of anything.
  *
  * Layout: "RSASN1\n" + a JSON header line, padded with spaces to a multiple of 4 bytes, then the
  * words of starts, ends and org (native byte order, recorded in the header), then the names as JSON.
@@ -38,7 +39,7 @@ export async function loadAsnTable(csvPath: string, v6: boolean, cacheDir: strin
   const cached = await readCopy(file, source, v6);
   if (cached) return cached;
   const table = parseAsnCsv(await readFile(csvPath), v6, csvPath);
-  await writeCopy(file, source, table).catch(() => undefined); // a read-only data folder: parse at every start, as before
+  await writeCopy(file, source, table).catch(() => undefined); // a folder that cannot be written: parse at every start, as before
   return table;
 }
 
