@@ -11,10 +11,18 @@ import { hashing, streamSink } from './sink.ts';
 const dir = mkdtempSync(join(tmpdir(), 'rs-sink-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const fds = () => readdirSync('/proc/self/fd').length;
-/** The open descriptors once closing has had its time (a close runs on libuv's threads, slower on a busy machine); a leak stays. */
+/**
+ * The open descriptors once closing has had its time (a close runs on libuv's threads, slower on a
+ * busy machine): the first count at most `want`, read once (counting twice raced a descriptor
+ * opened for a moment in between: 28 against 27 in a CI run); a leak stays above it for 2 s.
+ */
 async function settledFds(want: number): Promise<number> {
-  for (let i = 0; i < 100 && fds() !== want; i++) await new Promise((r) => setTimeout(r, 20));
-  return fds();
+  let n = fds();
+  for (let i = 0; i < 100 && n > want; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    n = fds();
+  }
+  return n;
 }
 const columns = [{ name: 'a', type: 'string' as const }];
 
@@ -40,7 +48,7 @@ test('a file that fails while the writer awaits something else fails the next wr
   }
   await assert.rejects(writeTable('/dev/full', 'csv', columns, slow()), /ENOSPC/);
   await assert.rejects(writeTable('/dev/full', 'jsonl', columns, slow(), { gzip: true }), /ENOSPC/);
-  assert.equal(await settledFds(before), before, 'no file left open');
+  assert.ok(await settledFds(before) <= before, 'no file left open');
 });
 
 test('rows that fail close the file', async () => {
@@ -50,5 +58,5 @@ test('rows that fail close the file', async () => {
     throw new Error('a bad staged line');
   }
   await assert.rejects(writeTable(join(dir, 'b.csv'), 'csv', columns, broken()), /a bad staged line/);
-  assert.equal(await settledFds(before), before, 'no file left open');
+  assert.ok(await settledFds(before) <= before, 'no file left open');
 });
