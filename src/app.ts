@@ -115,8 +115,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // type as text in its own scope): a JSON body sent as text/plain gets a 415, not "body must be object".
   fastify.removeContentTypeParser('text/plain');
   // Every parsed body holds well-formed text, nested a bounded depth (wellformed.ts). A query string
-  // cannot: it is flat, and its percent-encoded UTF-8 never decodes to a lone surrogate.
+  // cannot: it is flat, and its percent-encoded UTF-8 never decodes to a lone surrogate. Nor can a
+  // body kept as text (the collector's, up to 1 MiB a request): decoded UTF-8 holds no lone surrogate.
   fastify.addHook('preValidation', async (req) => {
+    if (typeof req.body !== 'object' || req.body === null) return;
     const problem = malformed(req.body, 'body');
     if (problem) throw new AppError('validation_failed', `${problem}.`);
   });

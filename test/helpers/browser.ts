@@ -5,6 +5,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ensureDashboard } from '../../scripts/build-dashboard.mjs';
 import { BROWSER_UA } from './server.ts';
 
+/** The browser every browser test drives: Debian's, or CHROMIUM_PATH. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 export const OUTPUT_DIR = join(process.cwd(), 'test-output', 'dashboard');
 
 export async function launchBrowser(): Promise<Browser> {
@@ -12,7 +15,7 @@ export async function launchBrowser(): Promise<Browser> {
   await ensureDashboard({ quiet: true });
   mkdirSync(OUTPUT_DIR, { recursive: true });
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
 }
@@ -24,7 +27,7 @@ export async function launchBrowser(): Promise<Browser> {
  */
 export async function launchMediaBrowser(): Promise<{ browser: Browser; context: BrowserContext }> {
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required', `--user-agent=${BROWSER_UA}`],
   });
   return { browser, context: await browser.newContext() };

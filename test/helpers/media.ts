@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { launchMediaBrowser } from './browser.ts';
+import { CHROMIUM, launchMediaBrowser } from './browser.ts';
 import { startTestServer, type TestServer } from './server.ts';
 import { serveStatic, type StaticServer } from './static.ts';
 
@@ -19,7 +19,7 @@ export interface MediaBed {
 
 /** `make` fills the scratch folder the site serves (with /usr/bin/ffmpeg); `pages` are the site's pages, made once the server runs. */
 export async function mediaBed(make: (dir: string) => void, pages: (s: TestServer) => Record<string, () => string>): Promise<MediaBed> {
-  for (const bin of ['/usr/bin/chromium', '/usr/bin/ffmpeg']) assert.ok(existsSync(bin), `${bin} is missing: apt-get install chromium ffmpeg`);
+  for (const bin of [CHROMIUM, '/usr/bin/ffmpeg']) assert.ok(existsSync(bin), `${bin} is missing: apt-get install chromium ffmpeg`);
   const dir = mkdtempSync(join(tmpdir(), 'reelstat-media-'));
   make(dir);
   const s = await startTestServer();

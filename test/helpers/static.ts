@@ -5,7 +5,7 @@ import { extname, join } from 'node:path';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.webm': 'video/webm', '.mp4': 'video/mp4', '.js': 'text/javascript',
-  '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t', '.css': 'text/css',
+  '.m3u8': 'application/vnd.apple.mpegurl', '.ts': 'video/mp2t',
 };
 
 export interface StaticServer {
