@@ -31,7 +31,10 @@ export async function seedSyntheticEvents(db: Db, accountId: string, n: number, 
     FROM range(${n}) t(i)`, [accountId, nowMs, nowMs]);
 }
 
-/** `n` view records of `accountId`, started evenly over the 30 days before `nowMs` (stored in an unrelated order, as the materializer leaves them). */
+/**
+ * `n` view records of `accountId`, started evenly over the 30 days before `nowMs` (stored in an
+ * unrelated order, as the materializer leaves them), each a session of its own (its start its own).
+ */
 export async function seedSyntheticViews(db: Db, accountId: string, n: number, nowMs: number): Promise<void> {
   const span = 30 * 86_400_000;
   await db.run(`INSERT INTO view_records
@@ -44,8 +47,9 @@ export async function seedSyntheticViews(db: Db, accountId: string, n: number, n
       CASE WHEN i % 5 < 3 THEN 'u' || (hash(i + 7) % 200000) END, NULL, NULL, NULL,
       'web', (${BROWSERS})[1 + (hash(i + 1) % 6)::BIGINT], (${OSES})[1 + (hash(i + 1) % 6)::BIGINT], (${PLATFORMS})[1 + (hash(i + 1) % 6)::BIGINT], ${UA},
       '203.0.' || (i % 256) || '.' || (i // 256 % 256), (${COUNTRIES})[1 + (hash(i) % 20)::BIGINT], NULL, NULL, NULL, NULL, NULL,
-      'https://site' || (i % 10) || '.example/page/' || (i % 50), CASE WHEN i % 3 = 0 THEN 'https://www.google.com/' END, 'site' || (i % 10) || '.example', NULL
-    FROM range(${n}) t(i)`, [accountId, nowMs, nowMs]);
+      'https://site' || (i % 10) || '.example/page/' || (i % 50), CASE WHEN i % 3 = 0 THEN 'https://www.google.com/' END, 'site' || (i % 10) || '.example', NULL,
+      make_timestamp(((? - ${span})::BIGINT + (hash(i + 3) % ${span})::BIGINT)::BIGINT * 1000), true
+    FROM range(${n}) t(i)`, [accountId, nowMs, nowMs, nowMs]);
 }
 
 /** The 200 catalog entries the synthetic rows point at, in 10 projects and nested folders. */

@@ -187,7 +187,10 @@ describe('Contentsquare: POST /v1/exports validation', () => {
   const now = Date.now();
   const cases: Array<[string, (b: any) => void, RegExp]> = [
     ['name missing', (b) => delete b.name, /^name: required/],
-    ['name empty', (b) => (b.name = '  '), /^name: required/],
+    ['name empty', (b) => (b.name = '  '), /^name: "  " is not accepted; expected a non-empty string/],
+    ['name twice (a form key repeated)', (b) => (b.name = ['f', 'g']), /^name: given more than once; give it once/],
+    ['alias differing only in case', (b) => (b.fields = [{ fieldName: 'session_id', aliasName: 'A' }, { fieldName: 'url', aliasName: 'a' }]), /output name "a" is used twice \(as "A"; names are compared ignoring case\)/],
+    ['a long field name, quoted cut to 80 characters', (b) => (b.fields = [{ fieldName: 'f'.repeat(5000) }]), /^fields\[0\].fieldName: unknown field "f{79}… \(5002 characters\) for scope views/],
     ['format missing', (b) => delete b.format, /^format: required.*"CSV", "JSONL"/],
     ['format bad', (b) => (b.format = 'PARQUET'), /^format: "PARQUET" is not accepted; expected one of "CSV", "JSONL"/],
     ['format lowercase', (b) => (b.format = 'csv'), /^format: "csv" is not accepted/],
@@ -199,7 +202,7 @@ describe('Contentsquare: POST /v1/exports validation', () => {
     ['daily with dateRange', (b) => (b.frequency.value = 'daily'), /^frequency.dateRange: only a "once" job takes a dateRange/],
     ['hourly with dateRange', (b) => (b.frequency.value = 'hourly'), /^frequency.dateRange: only a "once" job/],
     ['from missing', (b) => delete b.frequency.dateRange.from, /^frequency.dateRange.from: required/],
-    ['from malformed', (b) => (b.frequency.dateRange.from = '14/02/2023'), /^frequency.dateRange.from: "14\/02\/2023" is not/],
+    ['from malformed', (b) => (b.frequency.dateRange.from = '14/02/2023'), /^frequency.dateRange.from: "14\/02\/2023" is not an ISO 8601 date/],
     ['to impossible date', (b) => (b.frequency.dateRange.to = '2026-02-30T00:00:00Z'), /^frequency.dateRange.to: "2026-02-30T00:00:00Z" is not/],
     ['to equal to from', (b) => (b.frequency.dateRange.to = b.frequency.dateRange.from), /^frequency.dateRange.to: must be after frequency.dateRange.from/],
     ['to before from', (b) => (b.frequency.dateRange = { from: at(now - HOUR), to: at(now - 2 * HOUR) }), /must be after/],

@@ -22,6 +22,7 @@ import { exportRepo } from '../src/storage/duckdb/exports.ts';
 import { sessionKeysWindowSql } from '../src/storage/duckdb/exportsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
+import { refreshSessionStarts } from '../src/storage/duckdb/sessionstarts.ts';
 
 const EVENTS = 600_000;
 const VIEWS = 300_000;
@@ -444,7 +445,8 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
   // Every synthetic record is a session of its own; a window of a day holds ~10k of them.
   const toMs = now - 29 * 86_400_000;
   const store = await openDuckDbStore(dbPath, { memoryLimit: '512MB', threads: 1 });
-  slicing.rows = 2_000; // slices of 500 sessions
+  slicing.rows = 2_000; // slices of 500 sessions (numbered: a catalog filter)
+  slicing.sessions = 500; // slices of 500 sessions (ranges of their starts)
   try {
     const src: ExportSource = {
       scope: 'sessions', accountId: 'acc', fromMs: 0, toMs, filters: {}, neutralize: false,
@@ -493,6 +495,7 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
     assert.deepEqual(p0Rows.map((x) => x.sessionId).sort(), p0Sessions.sort());
   } finally {
     slicing.rows = 262_144;
+    slicing.sessions = 24_576;
     slicing.span = 1_048_576;
     await store.close();
   }
@@ -510,9 +513,11 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
       make_timestamp((?::BIGINT + CASE WHEN n < 30 THEN n * 1000 ELSE 100000 + (59 - n) * 1000 END + 5000) * 1000) AS last_event_at,
       true AS counted, true AS played)
     FROM (SELECT *, row_number() OVER () - 1 AS n FROM view_records WHERE account_id = 'acc' LIMIT 60)`, [base, base]);
+  await refreshSessionStarts(db, 'multi', 'SELECT session_id FROM view_records WHERE account_id = ?', ['multi']);
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
-  slicing.rows = 4; // slices of one session
+  slicing.rows = 4; // slices of one session (numbered)
+  slicing.sessions = 1; // slices of one session (ranges of their starts)
   slicing.span = 16; // a session's two records in different spans (files) of the part's records
   try {
     const src: ExportSource = {
@@ -526,6 +531,7 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
       [`m${String(i).padStart(2, '0')}`, '2', '2', new Date(base + 100_000 + (29 - i) * 1000 + 5000).toISOString()]));
   } finally {
     slicing.rows = 262_144;
+    slicing.sessions = 24_576;
     slicing.span = 1_048_576;
     await store.close();
   }
@@ -546,6 +552,7 @@ it('sessions: numbered a window of first-event time at a time, the same as at on
     await db.run(`INSERT INTO view_records SELECT * REPLACE (? AS account_id, ? AS view_id, ? AS session_id, make_timestamp(?::BIGINT * 1000) AS started_at,
       make_timestamp((?::BIGINT + 5000) * 1000) AS last_event_at, ? AS country, true AS counted, true AS played) FROM view_records WHERE account_id = 'acc' LIMIT 1`, [account, view, session, at, at, country]);
   }
+  for (const account of ['tail', 'epoch']) await refreshSessionStarts(db, account, 'SELECT session_id FROM view_records WHERE account_id = ?', [account]);
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
   const fields = resolveFields('sessions', [{ fieldName: 'sessionId' }, { fieldName: 'firstEventAt' }, { fieldName: 'views' }]).map((f) => ({ name: f.def.name, as: f.as }));
@@ -607,15 +614,17 @@ it('sessions: a slice holds a quarter slice of records, not of sessions (session
 it('sessions: the file of keys an export numbers its sessions in goes when the export ends, and no temporary table is left; the files a part\'s records are gathered in, when the part ends', { timeout: 60_000 }, async () => {
   const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
   try {
+    // A filter (every video of the account: the same sessions) makes the export number its sessions.
     const src: ExportSource = {
-      scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: {}, neutralize: false,
+      scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: { contentIds: Array.from({ length: 200 }, (_, i) => `video-${i}`) }, neutralize: false,
       fields: resolveFields('sessions', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })),
     };
     const scratch = join(dir, 'keys-scratch');
     const keysFiles = () => readdirSync(dir).filter((f) => f.startsWith('keys-scratch.'));
     const parts = await exportRepo(db).snapshot(async (snap) => {
       const parts = await snap.parts(src, 4_000, scratch);
-      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.0000.parquet'], 'the keys are a file while the export runs');
+      // The period's window, and the one after it (under a filter a session's first selected record may come later).
+      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.0000.parquet', 'keys-scratch.session-keys.0.0001.parquet'], 'the keys are files while the export runs');
       // In rn order, so that reads of a range of rn skip the other row groups.
       const order = await db.with(async (q) => q.one<{ n: number; misplaced: number }>(
         `SELECT count(*) AS n, count(*) FILTER (WHERE rn <> file_row_number) AS misplaced FROM read_parquet('${scratch}.session-keys.0.0000.parquet', file_row_number = true)`));
@@ -635,5 +644,54 @@ it('sessions: the file of keys an export numbers its sessions in goes when the e
     assert.equal(await db.with(async (q) => (await q.run('CREATE TEMP TABLE probe (x INT)'), temporary(q))), 1);
   } finally {
     await db.close();
+  }
+});
+
+it('sessions: ranges of the stored session starts write the same files as numbering the sessions (multi-record sessions, ties, first non-null values, bounds inside minutes)', { timeout: 120_000 }, async () => {
+  // 300 sessions of 1–4 records, 50 sessions a minute; ids in an order unrelated to time; a second
+  // record started at the same instant as the first in every fifth session (the lower view id is
+  // first); no user id on the first record of every third (the next record's is the session's);
+  // a session begun before the period (not the period's) and one with records after it (the period's).
+  const base = now - 5 * 86_400_000;
+  const db = await Db.open(dbPath, 1);
+  await db.run(`INSERT INTO view_records
+    SELECT * EXCLUDE (k, j) REPLACE ('rich' AS account_id, 'rv' || k || '_' || j AS view_id, 'video-' || ((k + j) % 200) AS content_id,
+      CASE WHEN k = 299 THEN 'early' ELSE 'r' || lpad(((k * 37) % 300)::VARCHAR, 3, '0') END AS session_id,
+      make_timestamp((?::BIGINT + CASE WHEN k = 299 THEN -60000 ELSE (k // 50) * 60000 + (k % 50) * 100 END
+        + CASE WHEN j = 0 OR (j = 1 AND k % 5 = 0) THEN 0 WHEN k = 7 THEN 86400000 ELSE j * 1000 END) * 1000) AS started_at,
+      make_timestamp((?::BIGINT + (k // 50) * 60000 + j * 1000 + 5000) * 1000) AS last_event_at,
+      CASE WHEN j = 0 AND k % 3 = 0 THEN NULL ELSE 'u' || k || '_' || j END AS user_id,
+      (['FR', 'DE', 'JP'])[1 + (k + j) % 3] AS country, j % 2 = 0 AS counted, true AS played, (k * 7 + j) % 5 AS rebuffer_count, ((k + j) % 7) * 0.1 AS rebuffer_time)
+    FROM (SELECT * FROM view_records WHERE account_id = 'acc' LIMIT 1), range(300) a(k), range(4) b(j) WHERE j <= k % 4`, [base, base]);
+  await refreshSessionStarts(db, 'rich', 'SELECT session_id FROM view_records WHERE account_id = ?', ['rich']);
+  await db.close();
+  const store = await openDuckDbStore(dbPath, { threads: 1 });
+  const every = Array.from({ length: 200 }, (_, i) => `video-${i}`);
+  const fields = resolveFields('sessions', undefined).map((f) => ({ name: f.def.name, as: f.as }));
+  const run = async (runId: string, filters: ExportSource['filters']) => {
+    const src: ExportSource = { scope: 'sessions', accountId: 'rich', fromMs: base, toMs: base + 3_600_000, filters, neutralize: false, fields };
+    const r = await writeRun(store, dir, { runId, format: 'csv', gzip: false, zip: false, partRows: 37, period: { from: '', to: '' }, source: src });
+    return { rows: r.files.map((f) => f.rows), text: r.files.map((f) => readFileSync(join(dir, runId, f.name), 'utf8')) };
+  };
+  slicing.sessions = 11; // slices cut inside the minutes of 50 sessions
+  slicing.gather = 100; // many gathered files a part
+  try {
+    const ranged = await run('rich-ranged', {});
+    const numbered = await run('rich-numbered', { contentIds: every }); // a filter selecting every record: numbered
+    assert.deepEqual(ranged.rows, [37, 37, 37, 37, 37, 37, 37, 37, 3], 'parts of 37 sessions of the 299 of the period');
+    assert.deepEqual(ranged.text, numbered.text);
+    const rows = ranged.text.flatMap((t) => parse(t, { columns: true }) as Array<Record<string, string>>);
+    const byId = new Map(rows.map((x) => [x.sessionId!, x]));
+    assert.equal(byId.has('early'), false, 'a session begun before the period is not its');
+    const late = byId.get(`r${String((7 * 37) % 300).padStart(3, '0')}`)!; // k = 7: its 4th record a day later
+    assert.equal(late.contentCount, '4');
+    const tie = byId.get(`r${String((5 * 37) % 300).padStart(3, '0')}`)!; // k = 5: two records at one instant; no first user id on k % 3 = 0 only
+    assert.equal(tie.userId, 'u5_0');
+    const nullFirst = byId.get(`r${String((3 * 37) % 300).padStart(3, '0')}`)!; // k = 3: the first record has no user id, the second has
+    assert.equal(nullFirst.userId, 'u3_1');
+  } finally {
+    slicing.sessions = 24_576;
+    slicing.gather = 131_072;
+    await store.close();
   }
 });

@@ -10,6 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { parse } from 'csv-parse/sync';
 import { collect, readAllEvents, runExport, startTestServer, type TestServer } from './helpers/server.ts';
 import { download } from './helpers/files.ts';
+import { FIELDS } from '../src/exports/fields.ts';
 
 let s: TestServer;
 let clockOffset = 0;
@@ -27,7 +28,7 @@ const exportAndWait = (body: Record<string, unknown>) => runExport(s.url, s.toke
 before(async () => {
   s = await startTestServer({ REELSTAT_EXPORT_PART_ROWS: '7' }, { now: () => Date.now() + clockOffset });
   const events = HOSTILE.flatMap((h, i) => [
-    { id: `x${i}`, event: 'impression', timestamp: base + i * 1000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, url: `https://e.test/${i}` },
+    { id: `x${i}`, event: 'impression', timestamp: base + i * 1000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, viewerAccountId: h, title: h, url: `https://e.test/${i}` },
     { id: `y${i}`, event: 'watchProgress', timestamp: base + i * 1000 + 6000, contentId: 'vid', sessionId: `s${i}`, viewerName: h, data: { from: 0, to: 6, note: h } },
   ]);
   events.push({ id: 'q1', event: 'rebuffer', timestamp: base + 30_000, contentId: 'vid', sessionId: 'sq', data: { duration: 2 } } as never);
@@ -60,6 +61,17 @@ describe('on-demand exports', () => {
     for (const r of rows) for (const v of Object.values(r)) assert.ok(!/^[=+\-@\t\r]/.test(v as string), `a cell starts a formula: ${v}`);
     assert.match(byId.get('x0').timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
+  it('CSV of every field of the events, views and sessions scopes: no text cell starts a formula (the field catalog says which are text)', async () => {
+    for (const scope of ['events', 'views', 'sessions']) {
+      const e = await exportAndWait({ startDate: yesterday, endDate: today, format: 'csv', scope });
+      assert.equal(e.status, 'completed', JSON.stringify(e));
+      const rows: any[] = [];
+      for (const f of e.files) rows.push(...parse(await download(f.url), { columns: true }));
+      assert.ok(rows.length >= HOSTILE.length, `${scope}: ${rows.length} rows`);
+      for (const r of rows) for (const [k, v] of Object.entries(r)) assert.ok(!/^[=+\-@\t\r]/.test(v as string), `${scope}.${k}: a cell starts a formula: ${v}`);
+      assert.ok(rows.some((r) => r.viewerAccountId === "'=1+1"), `${scope}: viewerAccountId neutralized`);
+    }
+  });
   it('JSON Lines keeps the raw shape: data as an object, strings untouched', async () => {
     const e = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', types: ['events'], fields: ['id', 'viewerName', 'data'] });
     const all: any[] = [];
@@ -85,6 +97,17 @@ describe('on-demand exports', () => {
       assert.equal(rows.length, f.rows);
     }
     assert.equal(n, 21);
+    // Each scope's Parquet columns typed as the field catalog says (a DuckDB HUGEINT sum was written as DOUBLE).
+    for (const scope of ['events', 'views', 'sessions'] as const) {
+      const all = await exportAndWait({ startDate: today, endDate: today, format: 'parquet', scope });
+      const p = join(dir, `${scope}.parquet`);
+      writeFileSync(p, await download(all.files[0].url));
+      const types = new Map((await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${p}')`)).getRowObjectsJS().map((r) => [r.column_name as string, r.column_type as string]));
+      for (const def of FIELDS[scope]) {
+        const want = { string: /^VARCHAR$/, integer: /^(BIGINT|INTEGER)$/, number: /^(DOUBLE|BIGINT|INTEGER)$/, boolean: /^BOOLEAN$/, timestamp: /^TIMESTAMP/, object: /./ }[def.type];
+        assert.match(types.get(def.name) ?? 'missing', want, `${scope}.${def.name} (${def.type})`);
+      }
+    }
     c.closeSync();
     const gz = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', gzip: true, fields: ['id'] });
     assert.ok(gz.files[0].name.endsWith('.jsonl.gz'));
@@ -173,11 +196,18 @@ describe('on-demand exports', () => {
       [{ startDate: today, endDate: today, format: 'xlsx', gzip: true }, /gzip: an XLSX file is compressed already/],
       [{ startDate: today, endDate: today, types: ['weird'] }, /types/],
       [{ startDate: today, endDate: today, filters: { color: 'red' } }, /filters.color/],
+      // output names that differ only in case (a JSON export failed on them, a CSV renamed the second)
+      [{ startDate: today, endDate: today, fields: [{ fieldName: 'id', aliasName: 'Name' }, { fieldName: 'event', aliasName: 'name' }] }, /"name" is used twice \(as "Name"; names are compared ignoring case\)/],
+      [{ startDate: today, endDate: today, scope: 'videos', fields: [{ fieldName: 'content_id', aliasName: 'Id' }, { fieldName: 'title', aliasName: 'id' }] }, /ignoring case/],
+      // a long value is quoted cut to 80 characters
+      [{ startDate: today, endDate: today, fields: ['x'.repeat(5000)] }, /^fields\[0\]: unknown field "x{79}… \(5002 characters\) for scope events/],
     ];
     for (const [body, re] of cases) {
       const r = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify(body) });
-      assert.equal(r.status, 400, JSON.stringify(body));
-      assert.match((await r.json()).error.message, re);
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 200));
+      const message = (await r.json()).error.message as string;
+      assert.match(message, re);
+      assert.ok(message.length < 400, `a short message: ${message.length} characters`);
     }
     const kept = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify({ startDate: dayOf(Date.now() - 89 * DAY), endDate: dayOf(Date.now() - 88 * DAY) }) });
     assert.equal(kept.status, 202, 'the next day is kept whole');
@@ -194,6 +224,9 @@ describe('on-demand exports', () => {
     const later = new URL(url);
     later.searchParams.set('expires', String(Number(url.searchParams.get('expires')) + 1));
     assert.equal((await fetch(later)).status, 403);
+    const padded = new URL(url); // the same number, other digits
+    padded.searchParams.set('expires', `0${url.searchParams.get('expires')}`);
+    assert.equal((await fetch(padded)).status, 403);
     const other = new URL(url.toString().replace('part-00001', 'part-00002'));
     assert.equal((await fetch(other)).status, 403);
     // A link missing expires or sig is refused as an altered one (403, not 400), in the same shape.

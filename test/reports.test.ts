@@ -268,6 +268,12 @@ describe('reports', () => {
       [{ period: 'today', format: 'pdf' }, /format: "pdf" is not accepted; expected csv or xlsx/],
       [{ period: 'today', format: 'xlsx', bom: true }, /bom: a byte order mark applies to CSV only/],
       [{ period: 'today', bom: 'yes' }, /bom must be boolean/],
+      // values of another type are refused, not coerced
+      [{ period: 'today', bom: 'true' }, /bom: expected true or false/],
+      [{ period: 'today', bom: 1 }, /bom: expected true or false/],
+      [{ period: 'today', folders: 'a' }, /folders: expected a list of folder paths/],
+      [{ period: 'today', fields: 'views' }, /fields: expected a non-empty list/],
+      [{ period: 'x'.repeat(5000) }, /^period: "x{79}… \(5002 characters\) is not accepted/],
       [{ period: 'today', email: 'not-an-address' }, /email: .*not a valid email address/],
       [{ period: 'today', email: 'a@b.c, d@e.f' }, /email: .*one plain address/],
       [{ period: 'today', colour: 'red' }, /colour: unknown parameter; accepted: period, from, to/],

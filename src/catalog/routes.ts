@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
 import { PageQuery } from '../http/schemas.ts';
 import type { ProjectRow, Store, VideoPatch, VideoRow } from '../storage/types.ts';
+import { shown } from '../util/shown.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -54,7 +55,7 @@ export async function catalogRoutes(app: FastifyInstance, deps: { auth: AuthServ
     const p = await requireToken(req, auth);
     const body = req.body as VideoPatch;
     if (body.projectId && !(await store.catalog.getProject(p.accountId, body.projectId))) {
-      throw new AppError('validation_failed', `projectId: project ${JSON.stringify(body.projectId)} does not exist; create it first with PUT /api/v1/projects/{id}.`);
+      throw new AppError('validation_failed', `projectId: project ${shown(body.projectId)} does not exist; create it first with PUT /api/v1/projects/{id}.`);
     }
     return videoView(await store.catalog.upsertVideo(p.accountId, (req.params as { contentId: string }).contentId, body, now()));
   });

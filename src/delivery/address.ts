@@ -143,6 +143,7 @@ export function checkWebhookUrl(input: string, opts: { allowPrivate?: boolean } 
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === '') return { ok: false, error: 'the webhook URL has no host' };
+  if (url.port === '0') return { ok: false, error: 'the webhook URL has port 0, which nothing listens on; leave the port out or give one from 1 to 65535' };
   if (opts.allowPrivate) return { ok: true, url };
   const name = host.replace(/\.$/, '').toLowerCase();
   if (name === 'localhost' || name.endsWith('.localhost')) {

@@ -60,6 +60,12 @@ describe('checkWebhookUrl (schedule creation)', () => {
     }
     assert.equal(checkWebhookUrl('http://127.0.0.1:9/', { allowPrivate: true }).ok, true);
     assert.equal(checkWebhookUrl('http://localhost/', { allowPrivate: true }).ok, true);
+    // Port 0: no destination; refused even where private hosts are allowed.
+    for (const allowPrivate of [false, true]) {
+      const r = checkWebhookUrl('https://example.com:0/x', { allowPrivate });
+      assert.equal(r.ok, false);
+      assert.match(r.ok ? '' : r.error, /port 0/);
+    }
   });
 });
 

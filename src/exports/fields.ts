@@ -1,4 +1,5 @@
 /** The field catalog of each export scope: name, type, meaning. `GET /api/v1/fields?scope=…` serves it. */
+import { shown } from '../util/shown.ts';
 
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'timestamp' | 'object';
 export interface FieldDef {
@@ -150,22 +151,25 @@ export interface FieldSelection {
   aliasName?: string;
 }
 
-/** Checks a selection: known fields, none twice, aliases unique. Returns [field, output name] pairs. */
+/** Checks a selection: known fields, none twice, output names unique ignoring case. Returns [field, output name] pairs. */
 export function resolveFields(scope: ExportScope, selection: FieldSelection[] | undefined): Array<{ def: FieldDef; as: string }> {
   const defs = FIELDS[scope];
   if (!selection || selection.length === 0) return defs.map((def) => ({ def, as: def.name }));
   const byName = new Map(defs.map((d) => [d.name, d]));
   const seen = new Set<string>();
-  const names = new Set<string>();
+  const names = new Map<string, string>(); // lower case → as given
   return selection.map((s, i) => {
     const def = byName.get(s.fieldName);
-    if (!def) throw new FieldError(`fields[${i}]: unknown field ${JSON.stringify(s.fieldName)} for scope ${scope}; see GET /api/v1/fields?scope=${scope}`);
-    if (seen.has(def.name)) throw new FieldError(`fields[${i}]: field ${JSON.stringify(def.name)} is selected twice`);
+    if (!def) throw new FieldError(`fields[${i}]: unknown field ${shown(s.fieldName)} for scope ${scope}; see GET /api/v1/fields?scope=${scope}`);
+    if (seen.has(def.name)) throw new FieldError(`fields[${i}]: field ${shown(def.name)} is selected twice`);
     seen.add(def.name);
     const as = s.aliasName ?? def.name;
-    if (!/^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$/.test(as)) throw new FieldError(`fields[${i}].aliasName: ${JSON.stringify(as)} must be 1–64 letters, digits, space, _ . -, starting with a letter or _`);
-    if (names.has(as)) throw new FieldError(`fields[${i}]: output name ${JSON.stringify(as)} is used twice`);
-    names.add(as);
+    if (!/^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$/.test(as)) throw new FieldError(`fields[${i}].aliasName: ${shown(as)} must be 1–64 letters, digits, space, _ . -, starting with a letter or _`);
+    // Compared ignoring case: column names are (DuckDB's, spreadsheet tools'), and two names that
+    // differ only in case made a JSON export fail and a CSV one rename the second.
+    const other = names.get(as.toLowerCase());
+    if (other !== undefined) throw new FieldError(`fields[${i}]: output name ${shown(as)} is used twice${other === as ? '' : ` (as ${shown(other)}; names are compared ignoring case)`}`);
+    names.set(as.toLowerCase(), as);
     return { def, as };
   });
 }

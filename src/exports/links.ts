@@ -46,7 +46,8 @@ export class LinkSigner {
   }
 
   check(path: string, expires: string | undefined, sig: string | undefined, now: number): LinkCheck {
-    if (!expires || !sig || !/^\d{1,12}$/.test(expires)) return 'forged';
+    // The digits exactly as signed: a leading zero is another link (it would pass as the same number).
+    if (!expires || !sig || !/^(0|[1-9]\d{0,11})$/.test(expires)) return 'forged';
     if (!safeEqual(this.mac(path, Number(expires)), sig)) return 'forged';
     return Number(expires) * 1000 < now ? 'expired' : 'ok';
   }

@@ -13,8 +13,8 @@ import { AppError } from '../errors.ts';
 import type { DeliveryAttemptRow, DeliveryRow, ExportJobRow, Page, ScheduledKind, Store } from '../storage/types.ts';
 import { delayMinutesOf } from './scheduler.ts';
 import { parseSpec, type ExportService } from './service.ts';
-import { SCHEDULED_KINDS, windowAt } from './windows.ts';
-import { shown } from '../http/wellformed.ts';
+import { firstWindow, SCHEDULED_KINDS, windowAt } from './windows.ts';
+import { shown } from '../util/shown.ts';
 
 const BODY_KEYS = ['frequency', 'delivery', 'delayMinutes', 'name', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip', 'bom'];
 const MAX_DELAY_MINUTES = 7 * 24 * 60;
@@ -115,7 +115,7 @@ export class ScheduleService {
 
   private async job(accountId: string, id: string): Promise<ExportJobRow> {
     const job = await this.deps.store.jobs.getJob(accountId, id);
-    if (!job || job.kind === 'once') throw new AppError('not_found', `No scheduled export ${JSON.stringify(id)} in this account.`);
+    if (!job || job.kind === 'once') throw new AppError('not_found', `No scheduled export ${shown(id)} in this account.`);
     return job;
   }
 
@@ -131,7 +131,7 @@ export class ScheduleService {
     const runs = await this.deps.store.jobs.runsOf(accountId, id);
     const kind = job.kind as ScheduledKind;
     const origin = settings?.origin ?? job.createdAt;
-    let next = windowAt(kind, origin);
+    let next = firstWindow(kind, origin, delayMinutesOf(job.spec) * 60_000);
     if (runs.length && runs[0]!.periodFrom >= next.from) next = windowAt(kind, windowAt(kind, runs[0]!.periodFrom).to);
     const recent = runs.slice(0, RECENT_RUNS);
     const deliveries = await this.deps.store.deliveries.ofRuns(accountId, recent.map((r) => r.id));
@@ -146,18 +146,18 @@ export class ScheduleService {
   }
 
   async pause(accountId: string, id: string) {
-    if (!(await this.deps.store.schedules.pause(accountId, id))) throw new AppError('not_found', `No scheduled export ${JSON.stringify(id)} in this account.`);
+    if (!(await this.deps.store.schedules.pause(accountId, id))) throw new AppError('not_found', `No scheduled export ${shown(id)} in this account.`);
     return this.get(accountId, id);
   }
 
   /** Windows that ended while paused are skipped: the first run is for the window holding now. */
   async resume(accountId: string, id: string) {
-    if (!(await this.deps.store.schedules.resume(accountId, id, this.deps.now()))) throw new AppError('not_found', `No scheduled export ${JSON.stringify(id)} in this account.`);
+    if (!(await this.deps.store.schedules.resume(accountId, id, this.deps.now()))) throw new AppError('not_found', `No scheduled export ${shown(id)} in this account.`);
     return this.get(accountId, id);
   }
 
   async remove(accountId: string, id: string): Promise<void> {
-    if (!(await this.deps.store.schedules.remove(accountId, id, this.deps.now()))) throw new AppError('not_found', `No scheduled export ${JSON.stringify(id)} in this account.`);
+    if (!(await this.deps.store.schedules.remove(accountId, id, this.deps.now()))) throw new AppError('not_found', `No scheduled export ${shown(id)} in this account.`);
   }
 
   /** Every delivery attempt of a schedule, newest first. */

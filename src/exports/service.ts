@@ -5,7 +5,6 @@
 import { newId } from '../auth/secrets.ts';
 import { deliveryFor } from '../delivery/outbox.ts';
 import { AppError } from '../errors.ts';
-import { shown } from '../http/wellformed.ts';
 import { EVENT_CATEGORIES, type EventCategory } from '../events/types.ts';
 import type { Logger } from '../logger.ts';
 import { addDays, isRealDate, localDate } from '../metrics/period.ts';
@@ -17,6 +16,7 @@ import { MANIFEST, runDir, sweepTemp, writeRun, type ExportFormat } from './run.
 import { videoTable } from './videos.ts';
 import type { StatsService } from '../metrics/stats.ts';
 import { PolledWorker } from '../util/loop.ts';
+import { shown } from '../util/shown.ts';
 
 const DAY = 86_400_000;
 const FORMATS: ExportFormat[] = ['csv', 'jsonl', 'json', 'parquet', 'xlsx'];

@@ -39,6 +39,14 @@ describe('scheduled export windows', () => {
     const at = (now: string) => dueWindows('daily', { origin, lastFrom: t('2026-03-03T00:00:00Z'), now: t(now), delayMs: 240 * 60_000, max: 9 }).map((w) => iso(w.from).slice(0, 10));
     assert.deepEqual(at('2026-03-05T03:59:59Z'), []);
     assert.deepEqual(at('2026-03-05T04:00:00Z'), ['2026-03-04']);
+    // Made between midnight and 04:00: that morning's run (for the day before) is the first.
+    for (const made of ['2026-12-01T00:27:00Z', '2026-12-01T03:54:00Z']) {
+      const first = (now: string) => dueWindows('daily', { origin: t(made), lastFrom: null, now: t(now), delayMs: 240 * 60_000, max: 9 }).map((w) => iso(w.from).slice(0, 10));
+      assert.deepEqual(first('2026-12-01T03:59:59Z'), []);
+      assert.deepEqual(first('2026-12-01T04:00:01Z'), ['2026-11-30'], made);
+    }
+    // Made at or after 04:00: the day it was made in is the first (the day before ran before it existed).
+    assert.deepEqual(dueWindows('daily', { origin: t('2026-12-01T04:00:00Z'), lastFrom: null, now: t('2026-12-02T04:00:00Z'), delayMs: 240 * 60_000, max: 9 }).map((w) => iso(w.from).slice(0, 10)), ['2026-12-01']);
     const hourly = dueWindows('hourly', { origin: t('2026-03-01T09:15:00Z'), lastFrom: null, now: t('2026-03-01T11:00:00Z'), delayMs: 0, max: 9 });
     assert.deepEqual(hourly.map((w) => [iso(w.from), (w.to - w.from) / H]), [['2026-03-01T09:00:00.000Z', 1], ['2026-03-01T10:00:00.000Z', 1]]);
   });

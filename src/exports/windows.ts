@@ -28,12 +28,20 @@ export function windowAt(kind: ScheduledKind, t: number): Window {
 }
 
 /**
- * The windows to run now, oldest first, at most `max`: every window that ends after `origin`
- * (the first is the one holding it), starts after `lastFrom` (the latest window already run), and
- * whose end plus `delayMs` is not after `now`.
+ * The first window of a schedule made at `origin` whose runs wait `delayMs` after a window ends: the
+ * first whose run time (its end plus the delay) is after `origin`. Without a delay, the window
+ * holding `origin`; a daily one at 04:00 UTC made at 02:00 runs at 04:00 for the day before.
+ */
+export function firstWindow(kind: ScheduledKind, origin: number, delayMs: number): Window {
+  return windowAt(kind, origin - delayMs);
+}
+
+/**
+ * The windows to run now, oldest first, at most `max`: every window from the first (firstWindow),
+ * after `lastFrom` (the latest window already run), whose end plus `delayMs` is not after `now`.
  */
 export function dueWindows(kind: ScheduledKind, args: { origin: number; lastFrom: number | null; now: number; delayMs: number; max: number }): Window[] {
-  let w = windowAt(kind, args.origin);
+  let w = firstWindow(kind, args.origin, args.delayMs);
   if (args.lastFrom !== null && args.lastFrom >= w.from) w = windowAt(kind, windowAt(kind, args.lastFrom).to);
   const out: Window[] = [];
   while (out.length < args.max && w.to + args.delayMs <= args.now) {

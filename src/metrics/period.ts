@@ -1,4 +1,5 @@
 /** Periods and time zones: whole local days in an IANA zone → UTC instants, DST included. */
+import { shown } from '../util/shown.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -69,11 +70,11 @@ const isoDate = (ms: number): string => {
  * Returns [fromMs, toMs) in UTC.
  */
 export function parsePeriod(from: string, to: string, tz: string): { fromMs: number; toMs: number } {
-  if (!isValidTimeZone(tz)) throw new PeriodError(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
+  if (!isValidTimeZone(tz)) throw new PeriodError(`tz: ${shown(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
   const bound = (name: string, v: string, end: boolean): number => {
     if (isRealDate(v)) return end ? dayStartUtc(addDays(v, 1), tz) : dayStartUtc(v, tz);
     if (INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return Date.parse(v) + (end ? 1 : 0);
-    throw new PeriodError(`${name}: ${JSON.stringify(v)} is not a date; expected YYYY-MM-DD or RFC 3339 (2024-01-31T12:00:00Z)`);
+    throw new PeriodError(`${name}: ${shown(v)} is not a date; expected YYYY-MM-DD or RFC 3339 (2024-01-31T12:00:00Z)`);
   };
   const fromMs = bound('from', from, false);
   const toMs = bound('to', to, true);

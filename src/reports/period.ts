@@ -3,6 +3,7 @@
  * time zone — whole local days, weeks starting on Monday — or a custom range of dates.
  */
 import { addDays, dayStartUtc, isRealDate, localDate } from '../metrics/period.ts';
+import { shown } from '../util/shown.ts';
 
 export const PRESETS = ['all_time', 'today', 'yesterday', 'this_week', 'last_week', 'this_month', 'last_month', 'last_year', 'custom'] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -50,8 +51,8 @@ export function reportPeriod(preset: Preset, now: number, tz: string, custom?: {
     case 'last_year': { const y = Number(today.slice(0, 4)) - 1; from = `${String(y).padStart(4, '0')}-01-01`; to = `${String(y).padStart(4, '0')}-12-31`; break; }
     case 'custom': {
       if (!custom) throw new ReportPeriodError('from and to: required with period custom, dates YYYY-MM-DD');
-      if (!isRealDate(custom.from)) throw new ReportPeriodError(`from: ${JSON.stringify(custom.from)} is not a date; expected YYYY-MM-DD`);
-      if (!isRealDate(custom.to)) throw new ReportPeriodError(`to: ${JSON.stringify(custom.to)} is not a date; expected YYYY-MM-DD`);
+      if (!isRealDate(custom.from)) throw new ReportPeriodError(`from: ${shown(custom.from)} is not a date; expected YYYY-MM-DD`);
+      if (!isRealDate(custom.to)) throw new ReportPeriodError(`to: ${shown(custom.to)} is not a date; expected YYYY-MM-DD`);
       if (custom.to < custom.from) throw new ReportPeriodError(`to: ${custom.to} is before from ${custom.from}`);
       from = custom.from;
       to = custom.to;

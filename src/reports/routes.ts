@@ -55,6 +55,7 @@ const DOWNLOAD = signedDownload(['application/zip'], 'the report is no longer ke
 
 export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps): Promise<void> {
   const { auth, reportService, signer, now } = deps;
+  const sent = new WeakMap<object, unknown>();
 
   app.post('/api/v1/reports', {
     schema: {
@@ -65,9 +66,14 @@ export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps):
       body: Body,
       response: { 202: Pending },
     },
+    // The body as sent, for the service's checks: the schema documents it, but the app's ajv coerces
+    // types ("true" → true, "a" → ["a"]), which these checks refuse (as exports do).
+    preValidation: async (req) => {
+      sent.set(req, structuredClone(req.body));
+    },
   }, async (req, reply) => {
     const p = await requireToken(req, auth);
-    return reply.code(202).send(await reportService.create(p.accountId, req.body));
+    return reply.code(202).send(await reportService.create(p.accountId, sent.get(req) ?? req.body));
   });
 
   app.get('/api/v1/reports', {

@@ -23,6 +23,7 @@ import type { ExportFile, ReportRow, Store } from '../storage/types.ts';
 import { PolledWorker } from '../util/loop.ts';
 import { PRESETS, ReportPeriodError, reportPeriod, type Preset } from './period.ts';
 import { sha256File } from '../util/sha256.ts';
+import { shown } from '../util/shown.ts';
 
 export const REPORT_FORMATS = ['csv', 'xlsx'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -89,10 +90,10 @@ export class ReportService extends PolledWorker {
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (!KEYS.includes(k)) throw bad(`${k}: unknown parameter; accepted: ${list(KEYS)}`);
     const preset = b.period as Preset;
-    if (typeof preset !== 'string' || !PRESETS.includes(preset)) throw bad(`period: ${b.period === undefined ? 'required' : `${JSON.stringify(b.period)} is not accepted`}; expected one of ${list(PRESETS)}`);
+    if (typeof preset !== 'string' || !PRESETS.includes(preset)) throw bad(`period: ${b.period === undefined ? 'required' : `${shown(b.period)} is not accepted`}; expected one of ${list(PRESETS)}`);
     if (preset !== 'custom' && (b.from !== undefined || b.to !== undefined)) throw bad(`from and to: only with period custom; period ${preset} sets its own dates`);
     const tz = b.tz ?? 'UTC';
-    if (typeof tz !== 'string' || !isValidTimeZone(tz)) throw bad(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
+    if (typeof tz !== 'string' || !isValidTimeZone(tz)) throw bad(`tz: ${shown(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
     if (preset === 'custom') {
       if (b.from === undefined || b.to === undefined) throw bad('from and to: both required with period custom, dates YYYY-MM-DD (both included)');
       if (typeof b.from !== 'string') throw bad('from: expected a date YYYY-MM-DD');
@@ -112,22 +113,22 @@ export class ReportService extends PolledWorker {
     const known = folders.length ? await this.store.reports.folders(accountId) : [];
     folders.forEach((f, i) => {
       if (typeof f !== 'string' || f.length === 0 || f.length > 1024 || !/^[^/]+(\/[^/]+)*$/.test(f)) {
-        throw bad(`folders[${i}]: ${JSON.stringify(f)} is not a folder path; expected names joined by "/" like "folder1/folder2", without a leading, trailing or double "/"`);
+        throw bad(`folders[${i}]: ${shown(f)} is not a folder path; expected names joined by "/" like "folder1/folder2", without a leading, trailing or double "/"`);
       }
-      if (!known.some((k) => k === f || k.startsWith(f + '/'))) throw bad(`folders[${i}]: no content in this account is in folder ${JSON.stringify(f)} or a folder nested in it`);
+      if (!known.some((k) => k === f || k.startsWith(f + '/'))) throw bad(`folders[${i}]: no content in this account is in folder ${shown(f)} or a folder nested in it`);
     });
 
     const fields = b.fields ?? REPORT_FIELDS;
     if (!Array.isArray(fields) || fields.length === 0) throw bad(`fields: expected a non-empty list of ${list(REPORT_FIELDS)}`);
     const seen = new Set<string>();
     fields.forEach((f, i) => {
-      if (typeof f !== 'string' || !REPORT_FIELDS.includes(f)) throw bad(`fields[${i}]: unknown field ${JSON.stringify(f)}; accepted: ${list(REPORT_FIELDS)}`);
-      if (seen.has(f)) throw bad(`fields[${i}]: field ${JSON.stringify(f)} is selected twice`);
+      if (typeof f !== 'string' || !REPORT_FIELDS.includes(f)) throw bad(`fields[${i}]: unknown field ${shown(f)}; accepted: ${list(REPORT_FIELDS)}`);
+      if (seen.has(f)) throw bad(`fields[${i}]: field ${shown(f)} is selected twice`);
       seen.add(f);
     });
 
     const format = (b.format ?? 'csv') as ReportFormat;
-    if (!REPORT_FORMATS.includes(format)) throw bad(`format: ${JSON.stringify(b.format)} is not accepted; expected csv or xlsx`);
+    if (!REPORT_FORMATS.includes(format)) throw bad(`format: ${shown(b.format)} is not accepted; expected csv or xlsx`);
     if (b.bom !== undefined && typeof b.bom !== 'boolean') throw bad('bom: expected true or false');
     if (b.bom && format !== 'csv') throw bad(`bom: a byte order mark applies to CSV only (it tells Excel the file is UTF-8); leave it out for ${format}`);
 
@@ -251,7 +252,7 @@ export class ReportService extends PolledWorker {
 
   async get(accountId: string, id: string) {
     const r = await this.store.reports.get(accountId, id);
-    if (!r) throw new AppError('not_found', `No report ${JSON.stringify(id)} in this account.`);
+    if (!r) throw new AppError('not_found', `No report ${shown(id)} in this account.`);
     return this.view(r);
   }
 

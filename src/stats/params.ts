@@ -5,6 +5,7 @@ import { PRESETS, reportPeriod, type Preset } from '../reports/period.ts';
 import { METRIC_NAMES, type Metric } from '../metrics/registry.ts';
 import type { Order } from '../metrics/stats.ts';
 import { DIMENSIONS, type Dimension, type RecordFilters } from '../storage/types.ts';
+import { shown } from '../util/shown.ts';
 
 export const DEFAULT_METRICS: Metric[] = ['views', 'player_loads', 'unique_views', 'view_rate', 'total_watch_time', 'avg_watch_time', 'watch_depth'];
 
@@ -21,7 +22,7 @@ const bad = (msg: string) => new AppError('validation_failed', msg);
 function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], dflt: T[]): T[] {
   if (raw === undefined || raw === '') return dflt;
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw bad(`${name}: ${JSON.stringify(i)} is not accepted; expected a comma-separated list of ${allowed.join(', ')}`);
+  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw bad(`${name}: ${shown(i)} is not accepted; expected a comma-separated list of ${allowed.join(', ')}`);
   return [...new Set(items)] as T[];
 }
 
@@ -41,12 +42,12 @@ export function parsePeriodParams(q: Record<string, unknown>, now: number): { fr
     try {
       return localDate(now, tz);
     } catch {
-      throw bad(`tz: ${JSON.stringify(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+      throw bad(`tz: ${shown(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
     }
   })();
   const preset = str('period');
   if (preset !== undefined) {
-    if (!(PERIOD_PRESETS as readonly string[]).includes(preset)) throw bad(`period: ${JSON.stringify(preset)} is not accepted; expected one of ${PERIOD_PRESETS.join(', ')}, or from and to instead`);
+    if (!(PERIOD_PRESETS as readonly string[]).includes(preset)) throw bad(`period: ${shown(preset)} is not accepted; expected one of ${PERIOD_PRESETS.join(', ')}, or from and to instead`);
     if (str('from') !== undefined || str('to') !== undefined) throw bad('period: give either period or from/to, not both');
     if (preset === 'last_24_hours') return { fromMs: now - 86_400_000, toMs: now + 1, tz };
     if (preset !== 'last_30_days') {
@@ -92,6 +93,6 @@ export function parseDimensions(raw: string | undefined): Dimension[] {
 export function parseOrder(raw: string | undefined, fields: string[]): Order | undefined {
   if (!raw) return undefined;
   const m = /^([a-z_]+)\.(asc|desc)$/.exec(raw);
-  if (!m || !fields.includes(m[1])) throw bad(`order: ${JSON.stringify(raw)} is not accepted; expected field.asc or field.desc with field one of ${fields.join(', ')}`);
+  if (!m || !fields.includes(m[1])) throw bad(`order: ${shown(raw)} is not accepted; expected field.asc or field.desc with field one of ${fields.join(', ')}`);
   return { field: m[1], dir: m[2] as 'asc' | 'desc' };
 }

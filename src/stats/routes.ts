@@ -9,6 +9,7 @@ import { DIMENSIONS, type Store } from '../storage/types.ts';
 import { DOWNLOAD_FORMATS, sendTable, type DownloadFormat } from '../http/download.ts';
 import { Offset } from '../http/schemas.ts';
 import { checkHourSpan, filterQuerySchema, parseDimensions, parseFilters, parseMetrics, parseOrder, parsePeriodParams, PERIOD_PRESETS } from './params.ts';
+import { shown } from '../util/shown.ts';
 
 const periodQuery = {
   period: { type: 'string', description: `A named period instead of from/to: ${PERIOD_PRESETS.join(', ')} (whole local days in tz at the moment of the request; weeks start on Monday)` },
@@ -79,7 +80,7 @@ export async function statsRoutes(app: FastifyInstance, deps: { auth: AuthServic
     const p = await requireToken(req, auth);
     const contentId = (req.params as { contentId: string }).contentId;
     const video = await deps.store.catalog.getVideo(p.accountId, contentId);
-    if (!video) throw new AppError('not_found', `No video ${JSON.stringify(contentId)} in this account.`);
+    if (!video) throw new AppError('not_found', `No video ${shown(contentId)} in this account.`);
     const period = parsePeriodParams(req.query as Record<string, string | undefined>, now());
     const duration = video.duration ?? video.seenDuration;
     const h = await stats.heatmap({ accountId: p.accountId, ...period, filters: { contentIds: [contentId] } }, duration === null ? null : Math.round(duration));

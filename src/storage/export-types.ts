@@ -34,8 +34,16 @@ export interface ExportPart {
      * `keys`: where the adapter keeps the sorted keys the offsets count in (its own name);
      * `records`: where the adapter gathered the rows' records (its own name).
      */
-    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly records?: string };
+    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly records?: string }
+    /**
+     * Sessions from the first event and session id `from` (included) to `to` (excluded), in the
+     * sessions' export order; `records`: as above.
+     */
+    | { readonly from: SessionBound; readonly to: SessionBound; readonly records?: string };
 }
+
+/** A place in the sessions' order (first event, then session id): session (t, id) and those after it; `id` '' starts millisecond `t`. */
+export interface SessionBound { readonly t: number; readonly id: string }
 
 /** Reads of one export, all against the same snapshot of the data. */
 export interface ExportSnapshot {

@@ -9,7 +9,7 @@ import { EVENT_CATEGORIES, type EventCategory } from '../../events/types.ts';
 import { FIELDS, FieldError, resolveFields, type FieldDef, type FieldSelection } from '../../exports/fields.ts';
 import { DEVICE_LABELS, type ExportSpec } from '../../exports/service.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
-import { shown } from '../../http/wellformed.ts';
+import { shown } from '../../util/shown.ts';
 
 export class CsError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -95,7 +95,8 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b)) if (!BODY_KEYS.includes(k)) throw bad(`${k}: unknown parameter; accepted: ${BODY_KEYS.join(', ')}.`);
 
-  if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 255) throw bad('name: required, a non-empty string of at most 255 characters.');
+  if (Array.isArray(b.name)) throw bad('name: given more than once; give it once, a non-empty string of at most 255 characters.');
+  if (typeof b.name !== 'string' || b.name.trim() === '' || b.name.length > 255) throw bad(`name: ${b.name === undefined ? 'required' : `${shown(b.name)} is not accepted`}; expected a non-empty string of at most 255 characters.`);
   if (!CS_FORMATS.includes(b.format as CsFormat)) throw bad(`format: ${b.format === undefined ? 'required' : `${shown(b.format)} is not accepted`}; expected one of ${oneOf(CS_FORMATS)}.`);
   if (!CS_SCOPES.includes(b.scope as CsScope)) throw bad(`scope: ${b.scope === undefined ? 'required' : `${shown(b.scope)} is not accepted`}; expected one of ${oneOf(CS_SCOPES)}.`);
   const format = b.format as CsFormat;
@@ -118,8 +119,8 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
     for (const k of Object.keys(r)) if (k !== 'from' && k !== 'to') throw bad(`frequency.dateRange.${k}: unknown parameter; accepted: from, to.`);
     const fromMs = parseInstant(r.from);
     const toMs = parseInstant(r.to);
-    if (fromMs === null) throw bad(`frequency.dateRange.from: ${r.from === undefined ? 'required' : `${JSON.stringify(r.from)} is not`}, an ISO 8601 date or date-time such as 2023-02-14T00:00:00.000Z.`);
-    if (toMs === null) throw bad(`frequency.dateRange.to: ${r.to === undefined ? 'required' : `${JSON.stringify(r.to)} is not`}, an ISO 8601 date or date-time such as 2023-02-15T00:00:00.000Z.`);
+    if (fromMs === null) throw bad(`frequency.dateRange.from: ${r.from === undefined ? 'required, ' : `${shown(r.from)} is not `}an ISO 8601 date or date-time such as 2023-02-14T00:00:00.000Z.`);
+    if (toMs === null) throw bad(`frequency.dateRange.to: ${r.to === undefined ? 'required, ' : `${shown(r.to)} is not `}an ISO 8601 date or date-time such as 2023-02-15T00:00:00.000Z.`);
     if (toMs <= fromMs) throw bad('frequency.dateRange.to: must be after frequency.dateRange.from (the range is [from, to); a date means its 00:00 UTC).');
     if (toMs - fromMs > MAX_RANGE_DAYS * DAY_MS) throw bad(`frequency.dateRange.to: at most ${MAX_RANGE_DAYS} days after frequency.dateRange.from; split longer periods into several jobs.`);
     // The sweeper deletes raw events older than now - rawDays (privacy/retention.ts): none of the range may lie before that.
@@ -146,9 +147,9 @@ export function parseCreate(body: unknown, ctx: { nowMs: number; rawRetentionDay
     if (typeof o.fieldName !== 'string' || o.fieldName === '') throw bad(`fields[${i}].fieldName: required, a field name of GET /v1/exportable-fields?scope=${scope}.`);
     if (o.aliasName !== undefined && (typeof o.aliasName !== 'string' || o.aliasName === '')) throw bad(`fields[${i}].aliasName: expected a non-empty string.`);
     const def = fieldDef(scope, o.fieldName);
-    if (!def) throw bad(`fields[${i}].fieldName: unknown field ${JSON.stringify(o.fieldName)} for scope ${scope}; see GET /v1/exportable-fields?scope=${scope}.`);
+    if (!def) throw bad(`fields[${i}].fieldName: unknown field ${shown(o.fieldName)} for scope ${scope}; see GET /v1/exportable-fields?scope=${scope}.`);
     const first = seen.get(def.name);
-    if (first !== undefined) throw bad(`fields[${i}].fieldName: field ${JSON.stringify(o.fieldName)} is named twice (also fields[${first}]); name each field once.`);
+    if (first !== undefined) throw bad(`fields[${i}].fieldName: field ${shown(o.fieldName)} is named twice (also fields[${first}]); name each field once.`);
     seen.set(def.name, i);
     given.push(o.aliasName === undefined ? { fieldName: o.fieldName } : { fieldName: o.fieldName, aliasName: o.aliasName as string });
     selection.push({ fieldName: def.name, aliasName: (o.aliasName as string | undefined) ?? o.fieldName });
@@ -191,14 +192,14 @@ function enumParam<T extends string>(q: Query, k: string, list: readonly T[], ca
   const v = str(q, k);
   if (v === undefined) return undefined;
   const hit = list.find((x) => (caseless ? x.toLowerCase() === v.toLowerCase() : x === v));
-  if (!hit) throw bad(`${k}: ${JSON.stringify(v)} is not accepted; expected one of ${oneOf(list)}.`);
+  if (!hit) throw bad(`${k}: ${shown(v)} is not accepted; expected one of ${oneOf(list)}.`);
   return hit;
 }
 
 function intParam(q: Query, k: string, dflt: number, min: number, max: number): number {
   const v = str(q, k);
   if (v === undefined) return dflt;
-  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw bad(`${k}: ${JSON.stringify(v)} is not accepted; expected a whole number from ${min} to ${max}.`);
+  if (!/^\d{1,9}$/.test(v) || Number(v) < min || Number(v) > max) throw bad(`${k}: ${shown(v)} is not accepted; expected a whole number from ${min} to ${max}.`);
   return Number(v);
 }
 

@@ -13,7 +13,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import qs from 'qs';
 import { AppError } from '../../errors.ts';
 import { basic, bearer } from '../../http/auth.ts';
-import { shown } from '../../http/wellformed.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
 import type { CompatDeps } from '../deps.ts';
 import { TOKEN_TTL_SECONDS, TokenIssuer } from './jwt.ts';
@@ -21,6 +20,7 @@ import {
   CS_FORMATS, CS_SCOPES, CsError, DEFAULT_LIMIT, DIALECT, FREQUENCIES, JOB_STATES, MAX_LIMIT, MAX_RANGE_DAYS, RUN_STATE, RUN_STATES, RUN_STATUS,
   bad, csFields, jobState, parseCreate, parseJobsQuery, parseRunsQuery, parseScope, parseSuccessfulRunsQuery, type CsJobSpec,
 } from './request.ts';
+import { shown } from '../../util/shown.ts';
 
 const APP_CODES: Record<string, string> = {
   unauthorized: 'UNAUTHORIZED', too_many_failures: 'TOO_MANY_REQUESTS', not_found: 'NOT_FOUND', validation_failed: 'INVALID_PARAMETER',
@@ -126,7 +126,7 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
 
   async function csJob(accountId: string, jobId: string): Promise<ExportJobRow> {
     const job = await store.jobs.getJob(accountId, jobId);
-    if (!job || job.spec.dialect !== DIALECT) throw notFound(`No export job ${JSON.stringify(jobId)} in this account.`);
+    if (!job || job.spec.dialect !== DIALECT) throw notFound(`No export job ${shown(jobId)} in this account.`);
     return job;
   }
 
@@ -287,7 +287,7 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
     const { jobId, runId } = req.params as { jobId: string; runId: string };
     const job = await csJob(accountId, jobId);
     const run = await store.jobs.getRun(runId);
-    if (!run || run.accountId !== accountId || run.jobId !== job.id) throw notFound(`No run ${JSON.stringify(runId)} of export job ${JSON.stringify(jobId)}.`);
+    if (!run || run.accountId !== accountId || run.jobId !== job.id) throw notFound(`No run ${shown(runId)} of export job ${shown(jobId)}.`);
     return { success: true, payload: runView(run) };
   });
 

@@ -7,6 +7,7 @@ import { addDays, datesOf, dayStartUtc, parsePeriod, PeriodError } from '../../m
 import type { Metric } from '../../metrics/registry.ts';
 import type { Order } from '../../metrics/stats.ts';
 import type { RecordFilters } from '../../storage/types.ts';
+import { shown } from '../../util/shown.ts';
 
 /** The metrics of every Kinescope answer, in this order. */
 export const KINESCOPE_METRICS = ['player_loads', 'views', 'unique_views', 'view_rate', 'total_watch_time', 'avg_watch_time', 'watch_depth'] as const satisfies readonly Metric[];
@@ -85,7 +86,7 @@ function int(q: Query, name: string, dflt: number, min: number, max: number): nu
   const n = /^\d{1,15}$/.test(v) ? Number(v) : NaN;
   if (!(n >= min && n <= max)) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    throw invalid(`${name}: ${JSON.stringify(v)} is not accepted; expected an integer ${range} (default ${dflt}).`);
+    throw invalid(`${name}: ${shown(v)} is not accepted; expected an integer ${range} (default ${dflt}).`);
   }
   return n;
 }
@@ -93,7 +94,7 @@ function int(q: Query, name: string, dflt: number, min: number, max: number): nu
 function parseGroupBy(q: Query): KinescopeGroup {
   const g = one(q, 'group_by');
   if (g === undefined || g === '') throw invalid(`group_by: required; expected one of ${GROUP_BY.join(', ')}.`);
-  if (!(GROUP_BY as readonly string[]).includes(g)) throw invalid(`group_by: ${JSON.stringify(g)} is not accepted; expected one of ${GROUP_BY.join(', ')} (one value).`);
+  if (!(GROUP_BY as readonly string[]).includes(g)) throw invalid(`group_by: ${shown(g)} is not accepted; expected one of ${GROUP_BY.join(', ')} (one value).`);
   return g as KinescopeGroup;
 }
 
@@ -102,13 +103,13 @@ export function parseOrder(raw: string | undefined, groupBy: KinescopeGroup): Or
   if (raw === undefined) return undefined;
   const fields: string[] = [groupBy, ...KINESCOPE_METRICS];
   const dot = raw.lastIndexOf('.');
-  if (dot <= 0) throw invalid(`order: ${JSON.stringify(raw)} is not accepted; expected field.direction, e.g. views.desc, with direction asc or desc.`);
+  if (dot <= 0) throw invalid(`order: ${shown(raw)} is not accepted; expected field.direction, e.g. views.desc, with direction asc or desc.`);
   const field = raw.slice(0, dot);
   const dir = raw.slice(dot + 1);
   if (!fields.includes(field)) {
-    throw new KinescopeError(CODE_SORT_FIELD, `order: ${JSON.stringify(field)} is not a sort field; expected one of ${fields.join(', ')}.`);
+    throw new KinescopeError(CODE_SORT_FIELD, `order: ${shown(field)} is not a sort field; expected one of ${fields.join(', ')}.`);
   }
-  if (dir !== 'asc' && dir !== 'desc') throw invalid(`order: direction ${JSON.stringify(dir)} is not accepted; expected asc or desc, e.g. ${field}.desc.`);
+  if (dir !== 'asc' && dir !== 'desc') throw invalid(`order: direction ${shown(dir)} is not accepted; expected asc or desc, e.g. ${field}.desc.`);
   return { field, dir };
 }
 

@@ -4,6 +4,7 @@
  */
 import { isRealDate } from '../../metrics/period.ts';
 import type { RecordRow } from '../../storage/types.ts';
+import { shown } from '../../util/shown.ts';
 
 export const WISTIA_FIELDS = [
   'received_at', 'event_key', 'visitor_key', 'ip', 'org', 'country', 'region', 'city', 'lat', 'lon', 'email',
@@ -44,14 +45,14 @@ function integer(q: Raw, name: string, min: number, help: string): number | unde
   const v = single(q, name);
   if (v === undefined) return undefined;
   const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new WistiaParamError(`${name}: ${JSON.stringify(v)} is not accepted; ${help}.`);
+  if (!Number.isSafeInteger(n) || n < min) throw new WistiaParamError(`${name}: ${shown(v)} is not accepted; ${help}.`);
   return n;
 }
 
 function date(q: Raw, name: string): number | undefined {
   const v = single(q, name);
   if (v === undefined) return undefined;
-  if (!isRealDate(v)) throw new WistiaParamError(`${name}: ${JSON.stringify(v)} is not a date; expected YYYY-MM-DD (UTC), e.g. 2010-03-01.`);
+  if (!isRealDate(v)) throw new WistiaParamError(`${name}: ${shown(v)} is not a date; expected YYYY-MM-DD (UTC), e.g. 2010-03-01.`);
   return Date.parse(`${v}T00:00:00Z`);
 }
 
@@ -63,7 +64,7 @@ function date(q: Raw, name: string): number | undefined {
 export function parseWistiaQuery(q: Raw): WistiaQuery {
   const filter = single(q, 'filter');
   if (filter !== undefined && filter !== 'view') {
-    throw new WistiaParamError(`filter: ${JSON.stringify(filter)} is not accepted; the only filter is filter=view (events where the video was played); leave it out for every event.`);
+    throw new WistiaParamError(`filter: ${shown(filter)} is not accepted; the only filter is filter=view (events where the video was played); leave it out for every event.`);
   }
   const limit = integer(q, 'limit', 1, `expected a whole number from 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values give ${MAX_LIMIT})`);
   const offset = integer(q, 'offset', 0, 'expected a whole number ≥ 0 (default 0)');

@@ -17,6 +17,7 @@ import type { Principal } from '../../auth/service.ts';
 import { csvDocument } from '../csv.ts';
 import type { CompatDeps } from '../deps.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, WISTIA_FIELDS, WistiaParamError, parseWistiaQuery, wistiaEvent } from './columns.ts';
+import { shown } from '../../util/shown.ts';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Reelstat"' };
 
@@ -75,7 +76,7 @@ export async function wistiaRoutes(app: FastifyInstance, deps: CompatDeps): Prom
     }
     const mediaId = (req.params as { mediaId: string }).mediaId;
     if (!(await store.catalog.getVideo(principal.accountId, mediaId))) {
-      throw new AppError('not_found', `No media ${JSON.stringify(mediaId)} in this account.`);
+      throw new AppError('not_found', `No media ${shown(mediaId)} in this account.`);
     }
     const set = { accountId: principal.accountId, fromMs: q.fromMs, toMs: q.toMs, tz: 'UTC', filters: { contentIds: [mediaId] } };
     const rows = await stats.records(set, { playedOnly: q.playedOnly, order: 'desc', limit: q.limit, offset: q.offset });

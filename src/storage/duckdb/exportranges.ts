@@ -146,9 +146,15 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  *   sessionKeysWindows);
  * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
  *   once (exportpieces.ts, inPieces): the part's file is whole about one piece's appending after its
- *   last piece is written.
+ *   last piece is written;
+ * - `gather`: the most records a span of a range of sessions gathers (exports.ts, gatheredRange:
+ *   each span is sorted), beside `span` rowids;
+ * - `sessions`: the most sessions a slice of a range of sessions sums (exports.ts, sessionSlices):
+ *   a slice's aggregate holds ~3 KB a session (the first non-null value of twenty attributes,
+ *   bench/README.md); a million sessions as XLSX peaked at 300 MB in slices of 32,768, 276 MB in
+ *   slices of 24,576, 253 MB in slices of 16,384 (at 1.6 times the time).
  */
-export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576, pieces: 131_072 };
+export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576, pieces: 131_072, gather: 131_072, sessions: 24_576 };
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;
@@ -197,6 +203,7 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
  */
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined, span = slicing.span): Promise<ExportPart[]> {
   const r = part.range;
+  if ('from' in r) throw new Error('ranges of sessions are sliced by their snapshot (exports.ts, sessionSlices)');
   if (!('after' in r)) {
     // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
     // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of

@@ -20,11 +20,14 @@ import { rm } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
 import { JsonArrayFromLines } from '../../exports/formats/jsonarray.ts';
 import { ROW_END, type XlsxColumnType } from '../../exports/formats/xlsx.ts';
-import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource } from '../types.ts';
+import type { CopyFormat, ExportPart, ExportRepo, ExportSnapshot, ExportSource, SessionBound } from '../types.ts';
 import type { ConnQuerier, Db, Param } from './db.ts';
 import { cut, keyRanges, orderKeptBy, runCopy, slicesOf, slicing, unsortedCopy, xlsxRowsCopy, type SlicePlans } from './exportranges.ts';
 import { inPieces, threadsOf } from './exportpieces.ts';
-import { catalogIds, copyOptions, fromWhere, query, sessionKeysWindows, sessionKeysWindowSql, sessionRecordsSpan, sessionRowidsSql, sessionWindowsSql } from './exportsql.ts';
+import {
+  boundAt, catalogIds, copyOptions, fromWhere, query, rangedRecordsSpan, rangedSessions, sessionCountSql, sessionKeysWindows, sessionKeysWindowSql,
+  sessionMinutesSql, sessionNthSql, sessionRecordsSpan, sessionRowidBucketsSql, sessionRowidsSql, sessionWindowsSql, type SessionSpan,
+} from './exportsql.ts';
 import { sha256File } from '../../util/sha256.ts';
 import { tailFile } from '../../util/tail.ts';
 import { hashing, streamSink } from '../../util/sink.ts';
@@ -119,6 +122,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
   let gatheredFiles: string[] = [];
   async function gathered(src: ExportSource, part: ExportPart, beside: string): Promise<ExportPart> {
     const r = part.range;
+    if ('from' in r) return gatheredRange(src, part.rows, r, beside);
     if (!('offset' in r) || !r.keys) throw new Error('a sessions part is a range of its keys');
     const w = await q.one<{ lo: number | null; hi: number | null }>(
       `SELECT epoch_ms(min(first_event_at)) AS lo, epoch_ms(max(last_started_at)) AS hi FROM ${r.keys} WHERE rn >= ? AND rn < ?`, [r.offset, r.offset + r.limit]);
@@ -135,6 +139,114 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
       await releaseCache(); // between statements: the blocks the span read
     }
     return { rows: part.rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
+  }
+  /**
+   * The records of a range of sessions (rangedSessions), gathered a span of rowids at a time
+   * (rangedRecordsSpan) into files sorted by session, each span at most `slicing.gather` records
+   * (its sort) and `slicing.span` rowids (the blocks its scan holds), from a count of the range's
+   * records in buckets of BUCKET rowids; at least one file, empty when the range is.
+   */
+  async function gatheredRange(src: ExportSource, rows: number, r: SessionSpan, beside: string): Promise<ExportPart> {
+    const p: Param[] = [];
+    const buckets = await q.all<{ b: number; n: number; hi: number }>(sessionRowidBucketsSql(src, p, r, BUCKET), p);
+    await releaseCache(); // between statements: the blocks the count read
+    const spans: Array<{ after: number; through: number }> = [];
+    let after = buckets.length ? Number(buckets[0]!.b) * BUCKET - 1 : -1;
+    let through = after;
+    let n = 0;
+    for (const k of buckets) {
+      const hi = Number(k.hi);
+      if (n > 0 && (n + Number(k.n) > slicing.gather || hi - after > slicing.span)) {
+        spans.push({ after, through });
+        after = through;
+        n = 0;
+      }
+      n += Number(k.n);
+      through = hi;
+    }
+    spans.push({ after, through });
+    for (const [i, span] of spans.entries()) {
+      const file = `${beside}.records.${String(i).padStart(4, '0')}.parquet`;
+      gatheredFiles.push(file);
+      const params: Param[] = [];
+      await q.run(`COPY (${rangedRecordsSpan(src, params, r, span)}) TO '${file}' (${GATHERED_SORTED})`, params);
+      await releaseCache(); // between statements: the blocks the span read
+    }
+    return { rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
+  }
+  // The period's sessions a minute, once per source of this export (rangedSessions).
+  const minutesOf = new Map<string, Array<{ m: number; s: number }>>();
+  async function sessionMinutes(src: ExportSource): Promise<Array<{ m: number; s: number }>> {
+    const id = JSON.stringify(src);
+    let minutes = minutesOf.get(id);
+    if (!minutes) {
+      const p: Param[] = [];
+      minutes = (await q.all<{ m: number; s: number }>(sessionMinutesSql(src, p), p)).map((x) => ({ m: Number(x.m), s: Number(x.s) }));
+      minutesOf.set(id, minutes);
+      await releaseCache(); // between statements: the blocks the count read
+    }
+    return minutes;
+  }
+  /**
+   * Consecutive ranges of the sessions in [lo, hi) (rangedSessions), from the period's sessions a
+   * minute: of `every` sessions each but the last when `exact` (parts: a minute that holds a bound
+   * is counted, and a bound inside a minute is the session so many places in), else of at most
+   * `every` (slices: cut between minutes, and inside a minute only where it alone holds more; a
+   * minute at an end is taken as whole, so a slice may hold fewer). None when the range is empty.
+   */
+  async function sessionRanges(src: ExportSource, lo: SessionBound, hi: SessionBound, every: number, exact: boolean): Promise<ExportPart[]> {
+    const n = Math.max(1, Math.trunc(every));
+    const out: ExportPart[] = [];
+    const nth = async (from: SessionBound, to: SessionBound, k: number): Promise<SessionBound | null> => {
+      const p: Param[] = [];
+      const row = await q.one<{ t: number; id: string }>(sessionNthSql(src, p, { from, to }, k), p);
+      return row ? { t: Number(row.t), id: row.id } : null;
+    };
+    let start = lo; // the open range's first bound
+    let open = 0; // sessions in the open range
+    for (const { m, s } of await sessionMinutes(src)) {
+      const [first, next] = [boundAt(m * MINUTE_US), boundAt((m + 1) * MINUTE_US)];
+      if (compareBounds(next, lo) <= 0) continue;
+      if (compareBounds(first, hi) >= 0) break;
+      const a = compareBounds(first, lo) < 0 ? lo : first;
+      const b = compareBounds(next, hi) > 0 ? hi : next;
+      let left = s;
+      if (exact && (a !== first || b !== next)) {
+        const p: Param[] = [];
+        left = Number((await q.one<{ n: number }>(sessionCountSql(src, p, { from: a, to: b }), p))?.n ?? 0);
+      }
+      if (left === 0) continue;
+      let from = a;
+      if (exact) {
+        while (open + left >= n) {
+          const need = n - open;
+          const bound = need === left ? b : await nth(from, b, need);
+          if (!bound) throw new Error('sessions: a minute holds fewer sessions than counted');
+          out.push({ rows: n, range: { from: start, to: bound } });
+          [start, from, left, open] = [bound, bound, left - need, 0];
+        }
+      } else {
+        if (open > 0 && open + left > n) {
+          out.push({ rows: open, range: { from: start, to: a } });
+          [start, open] = [a, 0];
+        }
+        while (left > n) {
+          const bound = await nth(from, b, n);
+          if (!bound) break; // fewer than counted (a minute at an end)
+          out.push({ rows: open + n, range: { from: start, to: bound } });
+          [start, from, left, open] = [bound, bound, left - n, 0];
+        }
+      }
+      open += left;
+    }
+    if (open > 0) out.push({ rows: open, range: { from: start, to: hi } });
+    return out;
+  }
+  /** The slices of a gathered range of sessions: at most `slicing.sessions` sessions each (a slice's aggregate holds its sessions). */
+  async function sessionSlices(src: ExportSource, part: ExportPart): Promise<ExportPart[]> {
+    const r = part.range as SessionSpan;
+    const slices = (await sessionRanges(src, r.from, r.to, slicing.sessions, false)).map((sl) => ({ rows: sl.rows, range: { ...(sl.range as SessionSpan), records: r.records } }));
+    return slices.length ? slices : [part];
   }
   async function removeGathered(): Promise<void> {
     for (const f of gatheredFiles) await rm(f, { force: true });
@@ -173,6 +285,11 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
   };
 
   async function partsOf(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]> {
+    if (rangedSessions(src)) {
+      const [lo, hi] = [boundAt(src.fromMs * 1000), boundAt(src.toMs * 1000)];
+      const parts = await sessionRanges(src, lo, hi, partRows, true);
+      return parts.length ? parts : [{ rows: 0, range: { from: lo, to: hi } }];
+    }
     if (src.scope === 'sessions') {
       const { keys, sessions: n } = await sessionKeys(src, scratch);
       const size = Math.max(1, Math.trunc(partRows));
@@ -197,6 +314,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     const r = part.range;
     if (part.rows <= size) return [part];
     if ('after' in r) return rangesOf(src, r.after, r.through, size);
+    if ('from' in r) return sessionRanges(src, r.from, r.to, size, true);
     // Sessions: ranges of rn within the part's.
     const out: ExportPart[] = [];
     for (let o = r.offset, end = r.offset + part.rows; o < end; o += size) {
@@ -223,7 +341,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     const asStored = sparse && !!(await unsortedCopy(q, src, part, ids, { format, path, gzip }));
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, path);
-      const slices = await slicesOf(q, src, part, ids);
+      const slices = 'from' in part.range ? await sessionSlices(src, part) : await slicesOf(q, src, part, ids);
       return format === 'parquet' ? await parquetInSlices(src, slices, ids, asStored, path) : await textInSlices(src, slices, ids, asStored, format, path, gzip);
     } finally {
       await removeGathered();
@@ -333,7 +451,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     const seen: SlicePlans = {};
     try {
       if (src.scope === 'sessions') part = await gathered(src, part, scratch);
-      const slices = await slicesOf(q, src, part, ids, slicing.xlsxSpan);
+      const slices = 'from' in part.range ? await sessionSlices(src, part) : await slicesOf(q, src, part, ids, slicing.xlsxSpan);
       await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
         async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
         (file, written) => tailRows(file, written, visit));
@@ -349,6 +467,16 @@ const RELEASE_EVERY_MS = 100;
 const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
 // Gathered records: written and read back once, so not compressed; the writer holds a row group.
 const GATHERED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 32768';
+// Records gathered for a range of sessions (gatheredRange), sorted by session: small row groups,
+// so that a slice reads little more than its sessions' records from each file.
+const GATHERED_SORTED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 8192';
+/** Rowids a bucket of gatheredRange's count spans. */
+const BUCKET = 65_536;
+const MINUTE_US = 60_000_000;
+/** The order of two places among sessions: by start, then by session id as the store compares text (UTF-8 bytes). */
+function compareBounds(a: SessionBound, b: SessionBound): number {
+  return a.t - b.t || (a.id === b.id ? 0 : Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
+}
 // Session keys: read by range of rn many times over; row groups of 65,536 keys (a quarter slice
 // of records reads one or two).
 const KEYS = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 65536';

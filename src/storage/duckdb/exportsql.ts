@@ -3,7 +3,8 @@
  * aggregate, the FROM/WHERE of an export and the query of one part or slice.
  */
 import { EVENT_CATEGORIES } from '../../events/types.ts';
-import type { CopyFormat, ExportPart, ExportSource } from '../types.ts';
+import { FIELDS } from '../../exports/fields.ts';
+import type { CopyFormat, ExportPart, ExportSource, SessionBound } from '../types.ts';
 import type { ConnQuerier, Param } from './db.ts';
 import { neutralizeSql } from './neutralize.ts';
 import { afterRowid, attributedSql, catalogFilterSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, whereSql } from './recordsql.ts';
@@ -40,8 +41,8 @@ const SESSION_COLS: Record<string, string> = {
   country: 's.country', region: 's.region', city: 's.city', lat: 's.lat', lon: 's.lon', org: 's.org', url: 's.url', referrer: 's.referrer',
   domain: 's.domain',
 };
-const SESSION_NOT_TEXT = new Set(['sessionDuration', 'contentIds', 'contentCount', 'uniqueViews', 'views', 'watchTime', 'totalSeconds', 'playerLoads',
-  'completions', 'rebufferCount', 'rebufferTime', 'errorCount', 'lat', 'lon']);
+/** The fields of each scope whose values are text (the catalog's `string`): those CSV neutralizes. */
+const TEXT_FIELDS: Record<string, Set<string>> = Object.fromEntries(Object.entries(FIELDS).map(([scope, defs]) => [scope, new Set(defs.filter((d) => d.type === 'string').map((d) => d.name))]));
 
 /** The value of the session's earliest record (by startedAt, then viewId) that has one. */
 const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FILTER (WHERE ${col} IS NOT NULL)`;
@@ -57,12 +58,23 @@ const SESSION_INPUT = ['session_id', 'started_at', 'last_event_at', 'view_id', '
  * [fromMs, toMs), summed by the metric rules (views = counted records, watch time = uniqueSeconds of
  * played records, player loads = impressions). Filters select the records a row sums. Reads the
  * slice's records from those gathered for its part (`part.records`: a read_parquet() of the files
- * sessionRecordsSpan filled, by rn and in storage order).
+ * sessionRecordsSpan or rangedRecordsSpan filled): a range of rn of the part's keys, or of sessions
+ * (`from`, `to`: every record of a session carries its start, migration 011).
  */
-function sessionsFrom(src: ExportSource, params: Param[], part: SessionRange): string {
+function sessionsFrom(src: ExportSource, params: Param[], part: SessionRange | SessionSpan): string {
   if (!part.records) throw new Error('a slice of the sessions scope is read from its gathered records');
+  if ('from' in part) return `(${sessionSums(part.records, inSessions(params, part), '')}) s`;
   params.push(part.offset, part.offset + part.limit, new Date(src.fromMs));
-  return `(SELECT v.session_id,
+  return `(${sessionSums(part.records, 'v.rn >= ? AND v.rn < ?', 'HAVING min(v.started_at) >= ?')}) s`;
+}
+
+/**
+ * The sums of a session row (sessionsFrom) over `records` (as `v`: SESSION_INPUT and project_id)
+ * WHERE `where`, by session. Integer sums are cast back from DuckDB's HUGEINT, which Parquet
+ * would write as DOUBLE (the catalog says integer).
+ */
+function sessionSums(records: string, where: string, having: string): string {
+  return `SELECT v.session_id,
       min(v.started_at) AS first_event_at,
       max(v.last_event_at) AS last_event_at,
       date_diff('millisecond', min(v.started_at), max(v.last_event_at)) / 1000.0 AS session_duration,
@@ -70,18 +82,84 @@ function sessionsFrom(src: ExportSource, params: Param[], part: SessionRange): s
       count(*) AS content_count,
       count(*) FILTER (WHERE v.played) AS unique_views,
       count(*) FILTER (WHERE v.counted) AS views,
-      coalesce(sum(v.unique_seconds) FILTER (WHERE v.played), 0) AS watch_time,
-      coalesce(sum(v.total_seconds), 0) AS total_seconds,
-      coalesce(sum(v.loads), 0) AS player_loads,
+      coalesce(sum(v.unique_seconds) FILTER (WHERE v.played), 0)::BIGINT AS watch_time,
+      coalesce(sum(v.total_seconds), 0)::BIGINT AS total_seconds,
+      coalesce(sum(v.loads), 0)::BIGINT AS player_loads,
       count(*) FILTER (WHERE v.completed) AS completions,
-      coalesce(sum(v.rebuffer_count), 0) AS rebuffer_count,
+      coalesce(sum(v.rebuffer_count), 0)::BIGINT AS rebuffer_count,
       coalesce(sum(v.rebuffer_time), 0) AS rebuffer_time,
-      coalesce(sum(v.error_count), 0) AS error_count,
+      coalesce(sum(v.error_count), 0)::BIGINT AS error_count,
       ${firstOf('v.project_id')} AS project_id,
       ${SESSION_ATTRS.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
-    FROM ${part.records} v WHERE v.rn >= ? AND v.rn < ?
-    GROUP BY v.session_id
-    HAVING min(v.started_at) >= ?) s`;
+    FROM ${records} v WHERE ${where}
+    GROUP BY v.session_id ${having}`;
+}
+
+/**
+ * Whether the sessions scope reads `src` as ranges of the records' session starts (migration 011):
+ * every export but a selective one (filters, or a period from before 1970), where the first
+ * *selected* record of a session decides, which the stored start cannot tell: those number the
+ * period's sessions (sessionKeysWindowSql).
+ */
+export const rangedSessions = (src: ExportSource) => src.scope === 'sessions' && !selective(src);
+
+/** A range of sessions (`from` included, `to` not), in the sessions' export order; `records`: what reads the records gathered for it. */
+export type SessionSpan = { from: SessionBound; to: SessionBound; records?: string };
+
+/** The start of epoch microsecond `us` in the sessions' order. */
+export const boundAt = (us: number): SessionBound => ({ t: us, id: '' });
+
+/**
+ * The records of the sessions in `r`: their stored start (`t`) and session id (`id`) between its
+ * bounds, the first test one a zone map can answer. Times in epoch microseconds.
+ */
+function inSessions(params: Param[], r: { from: SessionBound; to: SessionBound }, t = 'v.session_started_at', id = 'v.session_id'): string {
+  params.push(r.from.t, r.to.t, r.from.t, r.from.id, r.to.t, r.to.id);
+  return `${t} >= make_timestamp(?::BIGINT) AND ${t} <= make_timestamp(?::BIGINT)
+    AND (${t} > make_timestamp(?::BIGINT) OR ${id} >= ?) AND (${t} < make_timestamp(?::BIGINT) OR ${id} < ?)`;
+}
+
+/** The period's sessions a minute (`m`: epoch minutes; `s`: sessions begun in it), in order: where ranges of sessions are cut. */
+export function sessionMinutesSql(src: ExportSource, params: Param[]): string {
+  params.push(src.accountId, src.fromMs * 1000, src.toMs * 1000);
+  return `SELECT epoch_us(session_started_at) // 60000000 AS m, count(*) FILTER (WHERE session_first) AS s FROM view_records
+    WHERE account_id = ? AND session_started_at >= make_timestamp(?::BIGINT) AND session_started_at < make_timestamp(?::BIGINT) GROUP BY 1 ORDER BY 1`;
+}
+
+/** The number of sessions in `r` (`n`). */
+export function sessionCountSql(src: ExportSource, params: Param[], r: { from: SessionBound; to: SessionBound }): string {
+  params.push(src.accountId);
+  return `SELECT count(*) AS n FROM view_records v WHERE v.account_id = ? AND v.session_first AND ${inSessions(params, r)}`;
+}
+
+/** The session `k` places after the start of `r` (`t`: its start in epoch µs, `id`). */
+export function sessionNthSql(src: ExportSource, params: Param[], r: { from: SessionBound; to: SessionBound }, k: number): string {
+  params.push(src.accountId);
+  return `SELECT epoch_us(v.session_started_at) AS t, v.session_id AS id FROM view_records v WHERE v.account_id = ? AND v.session_first AND ${inSessions(params, r)}
+    ORDER BY v.session_started_at, v.session_id LIMIT 1 OFFSET ${Math.trunc(k)}`;
+}
+
+/** The records of the sessions in `r` in buckets of `bucket` rowids (`b`, `n`: records, `hi`: the highest rowid), in order: where a part's gathering spans are cut. */
+export function sessionRowidBucketsSql(src: ExportSource, params: Param[], r: { from: SessionBound; to: SessionBound }, bucket: number): string {
+  params.push(src.accountId);
+  return `SELECT v.rowid // ${Math.trunc(bucket)} AS b, count(*) AS n, max(v.rowid) AS hi FROM view_records v WHERE v.account_id = ? AND ${inSessions(params, r)} GROUP BY 1 ORDER BY 1`;
+}
+
+/**
+ * The records of the sessions in `part` that lie in rowids (after, through]: the columns
+ * sessionsFrom sums, their session's start, the catalog's project id — sorted by session (start,
+ * id), then by record (startedAt, viewId), so that a file of them has row groups a slice's range
+ * of sessions prunes to, and its rows come in one order whatever the plan (a sum of doubles depends
+ * on it). Every test comes after the rowid range (afterRowid), as in sessionRecordsSpan.
+ */
+export function rangedRecordsSpan(src: ExportSource, params: Param[], part: SessionSpan, span: { after: number; through: number }): string {
+  params.push(src.accountId);
+  const account = afterRowid('v.account_id', 'v.account_id = ?');
+  const sessions = afterRowid('v.session_started_at', inSessions(params, part));
+  params.push(span.after, span.through);
+  return `SELECT ${SESSION_INPUT.map((c) => `v.${c}`).join(', ')}, v.session_started_at, c.project_id
+    FROM ${FROM} WHERE ${account} AND ${sessions} AND v.rowid > ? AND v.rowid <= ?
+    ORDER BY v.session_started_at, v.session_id, v.started_at, v.view_id`;
 }
 
 /**
@@ -223,11 +301,9 @@ function selectList(src: ExportSource, format: CopyFormat | 'xlsx'): string {
     if (TIME_FIELDS.has(name) && format !== 'parquet' && format !== 'xlsx') expr = ISO(expr);
     if (name === 'data' && (format === 'jsonl' || format === 'json')) expr = `${expr}::JSON`;
     if (src.scope === 'sessions' && name === 'contentIds' && format !== 'parquet') expr = format === 'jsonl' || format === 'json' ? `to_json(${expr})` : `to_json(${expr})::VARCHAR`;
-    const text = TIME_FIELDS.has(name) ? format !== 'parquet' && format !== 'xlsx'
-      : src.scope === 'sessions' ? !SESSION_NOT_TEXT.has(name)
-      : typeof expr === 'string' && !/(loads|seconds|count|time|lat|lon|duration|played|counted|unique|completed|is_?bot|playhead|percent)/i.test(name);
-    // ISO times start with a digit: never a formula, so not tested (strftime would run three times).
-    if (src.neutralize && text && format !== 'xlsx' && !TIME_FIELDS.has(name)) expr = neutralizeSql(expr);
+    // Text by the field catalog (a guess from the name once left `viewerAccountId` out); ISO times
+    // start with a digit, never a formula, so they are not tested (strftime would run three times).
+    if (src.neutralize && TEXT_FIELDS[src.scope]?.has(name) && format !== 'xlsx') expr = neutralizeSql(expr);
     // A CSV's byte order mark (src.bom) is written as the start of its header's first name: DuckDB
     // writes no mark of its own, and field names never need quoting (fields.ts), so the file's first
     // bytes are EF BB BF. Slices after the first have no header, and so no mark.
@@ -257,7 +333,7 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events
  * scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange, pushed = false): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange | SessionSpan, pushed = false): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
   if (src.scope === 'sessions') {
     if (!part) throw new Error('the sessions scope is read a part at a time');
     return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
@@ -305,7 +381,7 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
  */
 export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: ExportPart, params: Param[], ids?: string[], inOrder = false, pushed = false): string {
   const r = part.range;
-  const { from, where, key, order } = fromWhere(src, params, ids, 'offset' in r ? r : undefined, pushed);
+  const { from, where, key, order } = fromWhere(src, params, ids, 'after' in r ? undefined : r, pushed);
   if ('after' in r) {
     if (!key) throw new Error(`scope ${src.scope} has no key ranges`);
     params.push(r.after, r.through);

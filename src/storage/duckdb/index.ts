@@ -8,6 +8,7 @@ import { catalogRepo } from './catalog.ts';
 import { Db, type StoreLimits } from './db.ts';
 import { eventRepo } from './events.ts';
 import { migrate } from './migrate.ts';
+import { backfillSessionStarts } from './sessionstarts.ts';
 import { viewRepo } from './views.ts';
 import { exportRepo } from './exports.ts';
 import { jobRepo } from './jobs.ts';
@@ -23,7 +24,11 @@ export async function openDuckDbStore(path: string, limits: StoreLimits = {}): P
   const db = await Db.open(path, 4, limits);
   return {
     engine: 'duckdb',
-    migrate: () => migrate(db),
+    async migrate() {
+      const version = await migrate(db);
+      await backfillSessionStarts(db); // records stored before migration 011
+      return version;
+    },
     async checkWritable() {
       // A database invalidated by a failed write refuses every statement, this one included.
       await db.tx((q) => q.run('UPDATE schema_migrations SET name = name WHERE false'));

@@ -3,6 +3,7 @@ import type { AuditEntry, PrivacyRepo } from '../types.ts';
 import type { Db, Param, Row } from './db.ts';
 import { run } from './jobs.ts';
 import { attributedSql, VIEWER_SESSIONS } from './recordsql.ts';
+import { refreshSessionStarts } from './sessionstarts.ts';
 import { addToRollupDelta, foldRollupDelta } from './views.ts';
 
 const HOUR = 3_600_000;
@@ -83,6 +84,8 @@ export function privacyRepo(db: Db): PrivacyRepo {
         const params: Param[] = [accountId, s, userId, accountId];
         await addToRollupDelta(q, where, params, -1);
         const viewRecords = await q.run(`DELETE FROM view_records WHERE ${where}`, params);
+        // Final records of other viewers left in these sessions: their session's first record may be gone.
+        await refreshSessionStarts(q, accountId, 'SELECT unnest(?::JSON::VARCHAR[])', [s]);
         await foldRollupDelta(q, accountId);
         const rebuild = (await q.all<{ session_id: string }>(`SELECT DISTINCT session_id FROM events WHERE account_id = ? AND session_id ${IN_LIST} ORDER BY 1`, [accountId, s]))
           .map((r) => r.session_id);

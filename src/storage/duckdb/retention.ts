@@ -3,6 +3,7 @@ import { DEFAULT_RETENTION, type RetentionRepo } from '../types.ts';
 import type { Db, Querier } from './db.ts';
 import { run } from './jobs.ts';
 import { report } from './reports.ts';
+import { refreshSessionStarts } from './sessionstarts.ts';
 import { addToRollupDelta, foldRollupDelta } from './views.ts';
 
 async function raiseHorizon(q: Querier, accountId: string, column: 'raw_horizon' | 'aggregate_horizon', at: Date): Promise<void> {
@@ -43,6 +44,8 @@ export function retentionRepo(db: Db): RetentionRepo {
         await addToRollupDelta(q, 'account_id = ? AND started_at < ?', [accountId, at], -1);
         await foldRollupDelta(q, accountId);
         const records = await q.run('DELETE FROM view_records WHERE account_id = ? AND started_at < ?', [accountId, at]);
+        // Sessions that began before the horizon and go on after it begin with their first record left.
+        await refreshSessionStarts(q, accountId, 'SELECT session_id FROM view_records WHERE account_id = ? AND session_started_at < ?', [accountId, at]);
         const rollupRows = await q.run('DELETE FROM view_rollup_daily WHERE account_id = ? AND day < CAST(? AS DATE)', [accountId, at]);
         return { records, rollupRows };
       });

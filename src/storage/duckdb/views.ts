@@ -6,6 +6,7 @@ import type { BaseSums, Dimension, GroupKey, RecordRow, RecordSet, ViewRepo } fr
 import { fromDuckRow, toDuckParam, type DbLike, type Param, type Row } from './db.ts';
 import { rowToEvent } from './events.ts';
 import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
+import { firstOfSessions, refreshSessionStarts } from './sessionstarts.ts';
 
 const BIGINT_LIST = new DuckDBListType(BIGINT);
 const ts = (ms: number) => new DuckDBTimestampValue(BigInt(ms) * 1000n);
@@ -15,7 +16,8 @@ const CARRIED: Array<keyof ViewRecord> = [
   'ip', 'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain', 'title',
 ];
 
-function appendRecord(app: DuckDBAppender, r: ViewRecord): void {
+/** One record, with its session's start and whether it is the session's first record (sessionstarts.ts). */
+function appendRecord(app: DuckDBAppender, r: ViewRecord, session: { start: number; viewId: string }): void {
   app.appendVarchar(r.accountId);
   app.appendVarchar(r.viewId);
   app.appendVarchar(r.contentId);
@@ -45,6 +47,8 @@ function appendRecord(app: DuckDBAppender, r: ViewRecord): void {
     else if (typeof v === 'number') app.appendDouble(v);
     else app.appendVarchar(String(v));
   }
+  app.appendTimestamp(ts(session.start));
+  app.appendBoolean(session.viewId === r.viewId);
   app.endRow();
 }
 
@@ -118,11 +122,17 @@ export function viewRepo(db: DbLike): ViewRepo {
         const live = LIVE_SESSIONS.params(accountId, sessions);
         // Records that started before the raw horizon lost raw events to retention: they are final,
         // kept as they are, and what is left of their events never replaces them.
-        const final = new Set((await q.all<{ session_id: string; content_id: string }>(
-          `SELECT session_id, content_id FROM view_records WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND NOT (${LIVE_SESSIONS.where})`,
+        const finals = await q.all<{ session_id: string; content_id: string; view_id: string; started_at: number }>(
+          `SELECT session_id, content_id, view_id, started_at FROM view_records
+           WHERE account_id = ? AND session_id IN (SELECT unnest(?::JSON::VARCHAR[])) AND NOT (${LIVE_SESSIONS.where})`,
           [accountId, sessions, ...live],
-        )).map((r) => `${r.session_id}\u0000${r.content_id}`));
+        );
+        const final = new Set(finals.map((r) => `${r.session_id}\u0000${r.content_id}`));
         if (final.size) records = records.filter((r) => !final.has(`${r.sessionId}\u0000${r.contentId}`));
+        // Each session's start and first record, from what it holds once this is done: its final
+        // records and the new ones (the live ones go). Sessions with final records are set anew in
+        // SQL after the append (the finals' columns may change; few sessions straddle the horizon).
+        const firsts = firstOfSessions([...finals.map((f) => ({ sessionId: f.session_id, startedAt: f.started_at, viewId: f.view_id })), ...records]);
         // Pairs whose uniqueness may change: those of the old records and of the new ones.
         const old = await q.all<{ viewer: string; content_id: string }>(`SELECT DISTINCT viewer, content_id FROM view_records WHERE ${LIVE_SESSIONS.where}`, live);
         await addToRollupDelta(q, LIVE_SESSIONS.where, live, -1);
@@ -130,12 +140,13 @@ export function viewRepo(db: DbLike): ViewRepo {
         if (records.length) {
           const app = await q.conn.createAppender('view_records');
           try {
-            for (const r of records) appendRecord(app, r);
+            for (const r of records) appendRecord(app, r, firsts.get(r.sessionId)!);
             app.flushSync();
           } finally {
             app.closeSync();
           }
         }
+        if (finals.length) await refreshSessionStarts(q, accountId, 'SELECT unnest(?::JSON::VARCHAR[])', [JSON.stringify([...new Set(finals.map((f) => f.session_id))])]);
         await addToRollupDelta(q, 'account_id = ? AND view_id IN (SELECT unnest(?::JSON::VARCHAR[]))', [accountId, JSON.stringify(records.map((r) => r.viewId))], 1);
         await foldRollupDelta(q, accountId);
         const viewers = [...new Set([...old.map((o) => o.viewer), ...records.map((r) => r.viewer)])];
