@@ -601,10 +601,14 @@ describe('Contentsquare: OpenAPI', () => {
 
 describe('Contentsquare: daily and hourly jobs run through the scheduler (clock moved)', () => {
   it('daily: one run at 04:00 UTC for the previous UTC day; hourly: one run per ended hour', async () => {
-    const created = Date.now();
-    const day = Math.floor(created / DAY) * DAY;
-    const daily = await createJob({ name: 'daily run', format: 'JSONL', scope: 'sessions', frequency: { value: 'daily' }, deviceLabel: 'all', fields: [{ fieldName: 'session_id' }, { fieldName: 'views' }] });
-    const hourly = await createJob({ name: 'hourly run', format: 'CSV', scope: 'views', frequency: { value: 'hourly' }, deviceLabel: 'all', fields: [{ fieldName: 'view_id' }] });
+    // Made at noon UTC today whenever the suite runs (a job made before 04:00 runs that morning for
+    // the day before: src/exports/windows.test.ts), with a token of that clock.
+    const day = Math.floor(Date.now() / DAY) * DAY;
+    const created = day + 12 * HOUR;
+    clockOffset = created - Date.now();
+    const made = await getToken();
+    const daily = await createJob({ name: 'daily run', format: 'JSONL', scope: 'sessions', frequency: { value: 'daily' }, deviceLabel: 'all', fields: [{ fieldName: 'session_id' }, { fieldName: 'views' }] }, made);
+    const hourly = await createJob({ name: 'hourly run', format: 'CSV', scope: 'views', frequency: { value: 'hourly' }, deviceLabel: 'all', fields: [{ fieldName: 'view_id' }] }, made);
     const tick = () => new Promise((r) => setTimeout(r, 1600)); // the scheduler looks every second
     try {
       clockOffset = day + DAY + 4 * HOUR - 60_000 - Date.now(); // 03:59 UTC the next day

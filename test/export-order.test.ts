@@ -651,7 +651,8 @@ it('sessions: ranges of the stored session starts write the same files as number
   // 300 sessions of 1–4 records, 50 sessions a minute; ids in an order unrelated to time; a second
   // record started at the same instant as the first in every fifth session (the lower view id is
   // first); no user id on the first record of every third (the next record's is the session's);
-  // a session begun before the period (not the period's) and one with records after it (the period's).
+  // a session begun before the period (not the period's) and one with records after it (the period's);
+  // each session's records stored latest first.
   const base = now - 5 * 86_400_000;
   const db = await Db.open(dbPath, 1);
   await db.run(`INSERT INTO view_records
@@ -662,7 +663,8 @@ it('sessions: ranges of the stored session starts write the same files as number
       make_timestamp((?::BIGINT + (k // 50) * 60000 + j * 1000 + 5000) * 1000) AS last_event_at,
       CASE WHEN j = 0 AND k % 3 = 0 THEN NULL ELSE 'u' || k || '_' || j END AS user_id,
       (['FR', 'DE', 'JP'])[1 + (k + j) % 3] AS country, j % 2 = 0 AS counted, true AS played, (k * 7 + j) % 5 AS rebuffer_count, ((k + j) % 7) * 0.1 AS rebuffer_time)
-    FROM (SELECT * FROM view_records WHERE account_id = 'acc' LIMIT 1), range(300) a(k), range(4) b(j) WHERE j <= k % 4`, [base, base]);
+    FROM (SELECT * FROM view_records WHERE account_id = 'acc' LIMIT 1), range(300) a(k), range(4) b(j) WHERE j <= k % 4
+    ORDER BY k, j DESC`, [base, base]); // stored latest first: the order rebuffer times (0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1) are summed in must not matter
   await refreshSessionStarts(db, 'rich', 'SELECT session_id FROM view_records WHERE account_id = ?', ['rich']);
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
@@ -683,6 +685,7 @@ it('sessions: ranges of the stored session starts write the same files as number
     const rows = ranged.text.flatMap((t) => parse(t, { columns: true }) as Array<Record<string, string>>);
     const byId = new Map(rows.map((x) => [x.sessionId!, x]));
     assert.equal(byId.has('early'), false, 'a session begun before the period is not its');
+    assert.ok(rows.every((x) => /^\d+(\.\d{1,9})?$/.test(x.rebufferTime!)), 'rebuffer seconds summed exactly (no 0.30000000000000004)');
     const late = byId.get(`r${String((7 * 37) % 300).padStart(3, '0')}`)!; // k = 7: its 4th record a day later
     assert.equal(late.contentCount, '4');
     const tie = byId.get(`r${String((5 * 37) % 300).padStart(3, '0')}`)!; // k = 5: two records at one instant; no first user id on k % 3 = 0 only

@@ -258,12 +258,26 @@ export class Db implements Querier {
     this.instance.closeSync();
   }
 
-  /** Runs fn inside BEGIN/COMMIT on one connection; rolls back on any error. */
-  tx<T>(fn: (q: ConnQuerier) => Promise<T>): Promise<T> {
-    return this.with(async (q) => {
-      await q.run('BEGIN TRANSACTION');
-      return committed(q, () => fn(q));
-    });
+  /**
+   * Runs fn inside BEGIN/COMMIT on one connection; rolls back on any error. DuckDB's transactions
+   * are optimistic: two that change the same rows at once (a schedule deleted while the scheduler
+   * adds its runs, say) end one of them with "Conflict on update", which answered a client 500.
+   * Such a transaction is rolled back and run again, after a short random pause, up to
+   * CONFLICT_RETRIES times (`retry: false`: once; fn must then not mind running again, which SQL
+   * in the rolled-back transaction does not).
+   */
+  async tx<T>(fn: (q: ConnQuerier) => Promise<T>, { retry = true } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.with(async (q) => {
+          await q.run('BEGIN TRANSACTION');
+          return committed(q, () => fn(q));
+        });
+      } catch (err) {
+        if (!retry || attempt >= CONFLICT_RETRIES || !isConflict(err)) throw err;
+        await new Promise((r) => setTimeout(r, (attempt + 1) * (5 + Math.random() * 20)));
+      }
+    }
   }
 
   /**
@@ -370,6 +384,11 @@ export class Db implements Querier {
     this.closeAll();
   }
 }
+
+/** Times a transaction that lost a write-write conflict is run again (Db.tx). */
+const CONFLICT_RETRIES = 5;
+/** Whether `err` is DuckDB's answer to a write-write conflict between transactions. */
+export const isConflict = (err: unknown) => err instanceof Error && /TransactionContext Error: .*[Cc]onflict/.test(err.message);
 
 /** fn in q's open transaction, then COMMIT; ROLLBACK if either fails. */
 async function committed<T>(q: ConnQuerier, fn: () => Promise<T>): Promise<T> {

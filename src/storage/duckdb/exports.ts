@@ -495,7 +495,7 @@ export function exportRepo(db: Db, connections = 2): ExportRepo {
     const paired = connections > 1 && parallel && open === 0;
     open++;
     try {
-      return await (paired ? db.txPair(fn) : db.tx((q) => fn(q, null)));
+      return await (paired ? db.txPair(fn) : db.tx((q) => fn(q, null), { retry: false })); // reads only, and writes files
     } finally {
       open--;
     }

@@ -71,7 +71,10 @@ function sessionsFrom(src: ExportSource, params: Param[], part: SessionRange | S
 /**
  * The sums of a session row (sessionsFrom) over `records` (as `v`: SESSION_INPUT and project_id)
  * WHERE `where`, by session. Integer sums are cast back from DuckDB's HUGEINT, which Parquet
- * would write as DOUBLE (the catalog says integer).
+ * would write as DOUBLE (the catalog says integer). Rebuffer seconds are summed as decimals (to the
+ * nanosecond), exactly, so in any order: a sum of doubles depends on the order of its terms
+ * (0.1 + 0.2 + 0.3 is not 0.3 + 0.2 + 0.1), which differs between the two ways to gather a
+ * session's records, and between runs on several DuckDB threads.
  */
 function sessionSums(records: string, where: string, having: string): string {
   return `SELECT v.session_id,
@@ -87,7 +90,7 @@ function sessionSums(records: string, where: string, having: string): string {
       coalesce(sum(v.loads), 0)::BIGINT AS player_loads,
       count(*) FILTER (WHERE v.completed) AS completions,
       coalesce(sum(v.rebuffer_count), 0)::BIGINT AS rebuffer_count,
-      coalesce(sum(v.rebuffer_time), 0) AS rebuffer_time,
+      coalesce(sum(v.rebuffer_time::DECIMAL(38, 9)), 0)::DOUBLE AS rebuffer_time,
       coalesce(sum(v.error_count), 0)::BIGINT AS error_count,
       ${firstOf('v.project_id')} AS project_id,
       ${SESSION_ATTRS.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
