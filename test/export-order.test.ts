@@ -19,7 +19,7 @@ import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicesOf, slicing, unsortedCopy, type SlicePlans } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
-import { sessionKeysWindowSql } from '../src/storage/duckdb/exportsql.ts';
+import { sessionKeysWindowSql } from '../src/storage/duckdb/sessionsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import { refreshSessionStarts } from '../src/storage/duckdb/sessionstarts.ts';

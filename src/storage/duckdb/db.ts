@@ -3,53 +3,10 @@
  * connection; `tx` holds one for a whole transaction. Only the DuckDB adapter imports this file.
  */
 import { renameSync, rmSync } from 'node:fs';
-import { DuckDBInstance, DuckDBTimestampValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { ConnQuerier, type Param, type Querier, type Row, type StoreLimits } from './querier.ts';
 
-export type Param = string | number | boolean | null | bigint | Date;
-export type Row = Record<string, unknown>;
-
-export function toDuckParam(v: Param): DuckDBValue {
-  if (v instanceof Date) return new DuckDBTimestampValue(BigInt(v.getTime()) * 1000n);
-  return v as DuckDBValue;
-}
-
-/** DuckDB hands back bigints and Dates; the rest of the code speaks numbers (epoch ms for times). */
-export function fromDuckRow(row: Row): Row {
-  for (const k in row) {
-    const v = row[k];
-    if (typeof v === 'bigint') row[k] = Number(v);
-    else if (v instanceof Date) row[k] = v.getTime();
-  }
-  return row;
-}
-
-export interface StoreLimits {
-  memoryLimit?: string;
-  threads?: number | null;
-  /** Connections one export writes with at once (exportpieces.ts, inPieces): 2 (the default) or 1. */
-  exportConnections?: number;
-}
-
-export interface Querier {
-  run(sql: string, params?: Param[]): Promise<number>;
-  all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
-  one<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
-}
-
-class ConnQuerier implements Querier {
-  constructor(readonly conn: DuckDBConnection) {}
-  async run(sql: string, params: Param[] = []): Promise<number> {
-    const r = await this.conn.run(sql, params.map(toDuckParam));
-    return Number(r.rowsChanged);
-  }
-  async all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    const r = await this.conn.runAndReadAll(sql, params.map(toDuckParam));
-    return r.getRowObjectsJS().map((row) => fromDuckRow(row as Row)) as T[];
-  }
-  async one<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {
-    return (await this.all<T>(sql, params))[0];
-  }
-}
+export { ConnQuerier, fromDuckRow, toDuckParam, type Param, type Querier, type Row, type StoreLimits } from './querier.ts';
 
 /** What the repos use of a database: the pool (Db) or one transaction's connection (Db.pinned). */
 export type DbLike = Pick<Db, 'run' | 'all' | 'one' | 'with' | 'tx'>;
@@ -411,4 +368,3 @@ function clearCompactionLeftovers(path: string): void {
   rmSync(`${path}.compact.wal`, { force: true });
 }
 
-export { ConnQuerier };

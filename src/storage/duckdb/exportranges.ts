@@ -142,14 +142,14 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  *   million rowids of view records: ~1 s against ~0.5 s) while DuckDB holds the blocks they read: a
  *   million view records scattered over 10M peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB
  *   in spans of 655,360, in about the same time (bench/README.md);
- * - `keys`: about the filtered view records a window of the sessions' numbering reads (exportsql.ts,
+ * - `keys`: about the filtered view records a window of the sessions' numbering reads (sessionsql.ts,
  *   sessionKeysWindows);
  * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
  *   once (exportpieces.ts, inPieces): the part's file is whole about one piece's appending after its
  *   last piece is written;
- * - `gather`: the most records a span of a range of sessions gathers (exports.ts, gatheredRange:
+ * - `gather`: the most records a span of a range of sessions gathers (exportsessions.ts, gatheredRange:
  *   each span is sorted), beside `span` rowids;
- * - `sessions`: the most sessions a slice of a range of sessions sums (exports.ts, sessionSlices):
+ * - `sessions`: the most sessions a slice of a range of sessions sums (exportsessions.ts, sessionSlices):
  *   a slice's aggregate holds ~3 KB a session (the first non-null value of twenty attributes,
  *   bench/README.md); a million sessions as XLSX peaked at 300 MB in slices of 32,768, 276 MB in
  *   slices of 24,576, 253 MB in slices of 16,384 (at 1.6 times the time).
@@ -203,7 +203,7 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
  */
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined, span = slicing.span): Promise<ExportPart[]> {
   const r = part.range;
-  if ('from' in r) throw new Error('ranges of sessions are sliced by their snapshot (exports.ts, sessionSlices)');
+  if ('from' in r) throw new Error('ranges of sessions are sliced by their snapshot (exportsessions.ts, sessionSlices)');
   if (!('after' in r)) {
     // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
     // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of

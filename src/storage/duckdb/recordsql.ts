@@ -152,3 +152,13 @@ export function groupSql(groupBy: Dimension[], timeCol: string, set: Pick<Record
     key: (row: Record<string, unknown>): GroupKey => Object.fromEntries(groupBy.map((d, i) => [d, (row[`k${i}`] as string | null) ?? null])),
   };
 }
+
+/**
+ * The view records, joined to the catalog where a catalog filter (project, folder) needs it: the
+ * catalog holds a video at most once, so the join adds no rows, and reading without it skips the
+ * table's content ids and the join's hash table.
+ */
+export const recordsOf = (src: { filters: RecordSet['filters'] }) => (catalogFiltered(src.filters) ? FROM : 'view_records v');
+
+/** Whether the filters select by the catalog (project, folder). */
+export const catalogFiltered = (f: RecordSet['filters']) => f.projectId !== undefined || f.folder !== undefined;

@@ -3,7 +3,7 @@
  * startedAt among the account's records of the session, and `session_first`, true on the session's
  * first record (by startedAt, then viewId), on exactly one record a session. The sessions scope of
  * an export reads a period's sessions as a range of the first and counts them with the second
- * (exports.ts, exportsql.ts).
+ * (exportsessions.ts, sessionsql.ts).
  *
  * Every write of view records keeps them: the materializer computes them for the records it writes
  * (firstOfSessions, views.ts replaceSessions); deletions that may take a session's first record
