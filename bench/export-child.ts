@@ -1,6 +1,6 @@
 /**
  * One export measurement in a process of its own, so that its peak RSS (VmHWM) is the export's:
- *   node build/bench/export-child.mjs '{"mode":"export"|"copy", "dbPath", "out", "scope", "format", "accountId", "toMs", "partRows"}'
+ *   node build/bench/export-child.mjs '{"mode":"export"|"copy", "dbPath", "out", "scope", "format", "accountId", "toMs", "partRows", "filters"?}'
  * (bundled by bench/export.ts; `node --import tsx bench/export-child.ts` runs it too, ~25 MB higher).
  * Prints one JSON line: {"seconds", "rows", "peakRssMb", "baseRssMb"}.
  */
@@ -11,8 +11,9 @@ import { resolveFields } from '../src/exports/fields.ts';
 import { writeRun, type ExportFormat } from '../src/exports/run.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
+import type { RecordFilters } from '../src/storage/types.ts';
 
-interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'events' | 'views' | 'sessions'; format: ExportFormat; accountId: string; toMs: number; partRows: number }
+interface Job { mode: 'export' | 'copy'; dbPath: string; out: string; scope: 'events' | 'views' | 'sessions'; format: ExportFormat; accountId: string; toMs: number; partRows: number; filters?: RecordFilters }
 
 const job = JSON.parse(process.argv[2]!) as Job;
 const mb = (field: string) => Math.round(Number(/(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]) / 1024);
@@ -45,7 +46,7 @@ if (job.mode === 'copy') {
   const t0 = performance.now();
   const r = await writeRun(store, job.out, {
     runId, format: job.format, gzip: false, zip: false, partRows: job.partRows, period: { from: '', to: '' },
-    source: { scope: job.scope, accountId: job.accountId, fromMs: 0, toMs: job.toMs, filters: {}, fields, neutralize: job.format === 'csv' },
+    source: { scope: job.scope, accountId: job.accountId, fromMs: 0, toMs: job.toMs, filters: job.filters ?? {}, fields, neutralize: job.format === 'csv' },
   });
   seconds = (performance.now() - t0) / 1000;
   rows = r.rows;

@@ -19,7 +19,6 @@ import type { ExportSource, Store } from '../src/storage/types.ts';
 import { Db } from '../src/storage/duckdb/db.ts';
 import { slicesOf, slicing, unsortedCopy, type SlicePlans } from '../src/storage/duckdb/exportranges.ts';
 import { exportRepo } from '../src/storage/duckdb/exports.ts';
-import { sessionKeysWindowSql } from '../src/storage/duckdb/sessionsql.ts';
 import type { Param } from '../src/storage/duckdb/db.ts';
 import { openDuckDbStore } from '../src/storage/duckdb/index.ts';
 import { refreshSessionStarts } from '../src/storage/duckdb/sessionstarts.ts';
@@ -183,7 +182,7 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
           const pieces = new Set<string>();
           const poll = setInterval(() => { for (const f of readdirSync(dir)) if (f.startsWith(`${name}.`) && f.endsWith('.piece')) pieces.add(f); }, 1);
           const got = await exportRepo(db).snapshot(async (snap) => {
-            const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
+            const parts = await snap.parts(src, PART);
             return snap.copy(src, parts[0]!, { format, path, gzip: false }); // a part of PART rows
           }, { parallel: true }).finally(() => clearInterval(poll));
           assert.equal(got.rows, PART);
@@ -200,7 +199,7 @@ it('a dense part of CSV or JSON Lines is written in pieces by two connections at
         // A piece that fails (its file cannot be made) fails the part with DuckDB's error, and leaves nothing.
         const src = source('events');
         await assert.rejects(exportRepo(db).snapshot(async (snap) => {
-          const parts = await snap.parts(src, PART, join(dir, 'pieces-scratch'));
+          const parts = await snap.parts(src, PART);
           return snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
         }, { parallel: true }), /no-such-dir/);
         assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.piece')), [], 'no piece left');
@@ -308,7 +307,7 @@ for (const threads of [2, 1]) {
       try {
         const src = source('events');
         await assert.rejects(store.exports.snapshot(async (snap) => {
-          const [part] = await snap.parts(src, PART, join(dir, 'scratch'));
+          const [part] = await snap.parts(src, PART);
           let calls = 0;
           await snap.xlsxRows(src, part!, ['string', 'string', 'date'], async () => {
             if (++calls === 3) throw new Error('the writer broke');
@@ -324,7 +323,7 @@ for (const threads of [2, 1]) {
     it('a part whose COPY fails (hashed as written) rejects with DuckDB\'s error: the run fails, to be retried', async () => {
       const src = source('events');
       await assert.rejects(store.exports.snapshot(async (snap) => {
-        const [part] = await snap.parts(src, PART, join(dir, 'scratch'));
+        const [part] = await snap.parts(src, PART);
         await snap.copy(src, part!, { format: 'csv', path: join(dir, 'no-such-dir', 'p.csv'), gzip: false });
       }), /no-such-dir/);
     });
@@ -445,8 +444,7 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
   // Every synthetic record is a session of its own; a window of a day holds ~10k of them.
   const toMs = now - 29 * 86_400_000;
   const store = await openDuckDbStore(dbPath, { memoryLimit: '512MB', threads: 1 });
-  slicing.rows = 2_000; // slices of 500 sessions (numbered: a catalog filter)
-  slicing.sessions = 500; // slices of 500 sessions (ranges of their starts)
+  slicing.sessions = 500; // slices of 500 sessions
   try {
     const src: ExportSource = {
       scope: 'sessions', accountId: 'acc', fromMs: 0, toMs, filters: {}, neutralize: false,
@@ -481,7 +479,7 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
       const [a, b] = [rows[i - 1]!, rows[i]!];
       assert.ok(a.firstEventAt < b.firstEventAt || (a.firstEventAt === b.firstEventAt && a.sessionId < b.sessionId), `row ${i}: ${JSON.stringify(a)} then ${JSON.stringify(b)}`);
     }
-    // A catalog filter (one project): the sessions are numbered with the catalog joined, otherwise
+    // A catalog filter (one project): the sessions are counted with the catalog joined, otherwise
     // without it. Each record being a session, they are the project's records of the period.
     const inP0 = { ...src, filters: { projectId: 'p0' } };
     const p0 = await writeRun(store, dir, { runId: 'order-sessions-p0', format: 'csv', gzip: false, zip: false, partRows: 400, period: { from: '', to: '' }, source: inP0 });
@@ -494,7 +492,6 @@ it('sessions: a part summed a quarter slice of sessions at a time, in first-even
     assert.ok(p0Rows.length > rows.length / 20 && p0Rows.length < rows.length / 5, `${p0Rows.length} sessions of p0`);
     assert.deepEqual(p0Rows.map((x) => x.sessionId).sort(), p0Sessions.sort());
   } finally {
-    slicing.rows = 262_144;
     slicing.sessions = 24_576;
     slicing.span = 1_048_576;
     await store.close();
@@ -516,8 +513,7 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
   await refreshSessionStarts(db, 'multi', 'SELECT session_id FROM view_records WHERE account_id = ?', ['multi']);
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
-  slicing.rows = 4; // slices of one session (numbered)
-  slicing.sessions = 1; // slices of one session (ranges of their starts)
+  slicing.sessions = 1; // slices of one session
   slicing.span = 16; // a session's two records in different spans (files) of the part's records
   try {
     const src: ExportSource = {
@@ -530,20 +526,21 @@ it('sessions: a slice sums every record of its sessions, however far apart they 
     assert.deepEqual(rows.map((x) => [x.sessionId, x.views, x.contentCount, x.lastEventAt]), Array.from({ length: 30 }, (_, i) =>
       [`m${String(i).padStart(2, '0')}`, '2', '2', new Date(base + 100_000 + (29 - i) * 1000 + 5000).toISOString()]));
   } finally {
-    slicing.rows = 262_144;
     slicing.sessions = 24_576;
     slicing.span = 1_048_576;
     await store.close();
   }
 });
 
-it('sessions: numbered a window of first-event time at a time, the same as at once; under a filter, a session whose first selected record is after the period is still the period\'s', { timeout: 60_000 }, async () => {
+it('sessions under a filter: a session is the period\'s by its first record, its row sums the records the filter chooses, a session with none has no row; before 1970 too', { timeout: 60_000 }, async () => {
   const base = now - 10 * 86_400_000;
   const hour = 3_600_000;
   // t1: a record in the period (FR) and one two hours later (DE); t2: only the later kind (not the
-  // period's); t3..t9: DE records a minute apart in the period, the last record 90 minutes in.
+  // period's); t3..t9: DE records a minute apart in the period, and FR records 90 minutes in (after
+  // it); t10: an FR record before the period and a DE one in it (the earlier period's session).
   const rows: Array<[string, string, number, string]> = [['tv1', 't1', base, 'FR'], ['tv2', 't1', base + 2 * hour, 'DE'], ['tv3', 't2', base + 2 * hour + 1000, 'DE']];
   for (let i = 3; i <= 9; i++) rows.push([`tv${i + 1}`, `t${i}`, base + (i + 1) * 60_000, 'DE'], [`tv${i + 11}`, `t${i}`, base + 90 * 60_000, 'FR']);
+  rows.push(['tv30', 't10', base - 10 * 60_000, 'FR'], ['tv31', 't10', base + 30 * 60_000, 'DE']);
   // Account 'epoch': s1 with records 30 s before 1970 and two minutes after, s2 ten seconds after.
   for (const [view, session, at] of [['e1', 's1', -30_000], ['e2', 's1', 120_000], ['e3', 's2', 10_000]] as const) rows.push([view, session, at, 'epoch']);
   const db = await Db.open(dbPath, 1);
@@ -556,87 +553,57 @@ it('sessions: numbered a window of first-event time at a time, the same as at on
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
   const fields = resolveFields('sessions', [{ fieldName: 'sessionId' }, { fieldName: 'firstEventAt' }, { fieldName: 'views' }]).map((f) => ({ name: f.def.name, as: f.as }));
-  const run = async (filters: ExportSource['filters'], runId: string) => {
-    const src: ExportSource = { scope: 'sessions', accountId: 'tail', fromMs: base, toMs: base + hour, filters, neutralize: false, fields };
+  const run = async (account: string, fromMs: number, toMs: number, filters: ExportSource['filters'], runId: string) => {
+    const src: ExportSource = { scope: 'sessions', accountId: account, fromMs, toMs, filters, neutralize: false, fields };
     const r = await writeRun(store, dir, { runId, format: 'csv', gzip: false, zip: false, partRows: 3, period: { from: '', to: '' }, source: src });
     const out: Array<Record<string, string>> = [];
     for (const f of r.files) out.push(...(parse(readFileSync(join(dir, runId, f.name), 'utf8'), { columns: true }) as Array<Record<string, string>>));
-    return { out, sha: r.files.map((f) => f.sha256) };
+    return { out, sha: r.files.map((f) => f.sha256), rows: r.files.map((f) => f.rows) };
   };
   try {
-    const once = { all: await run({}, 'tail-once'), de: await run({ country: 'DE' }, 'tail-once-de') };
-    slicing.keys = 1; // a window a minute that holds records
-    const windowed = { all: await run({}, 'tail-windows'), de: await run({ country: 'DE' }, 'tail-windows-de') };
-    assert.deepEqual(windowed.all.sha, once.all.sha, 'no filter: the same files in windows as at once');
-    assert.deepEqual(windowed.de.sha, once.de.sha, 'under a filter: the same files in windows as at once');
-    assert.deepEqual(once.all.out.map((x) => x.sessionId), ['t1', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
-    // Under the filter t1's first selected record is two hours in: still the period's session (it
-    // has a record in it), after the others; t2 has none in the period.
-    assert.deepEqual(once.de.out.map((x) => [x.sessionId, x.views]), [['t3', '1'], ['t4', '1'], ['t5', '1'], ['t6', '1'], ['t7', '1'], ['t8', '1'], ['t9', '1'], ['t1', '1']]);
-    assert.equal(once.de.out.at(-1)!.firstEventAt, new Date(base + 2 * hour).toISOString());
-    // A period from before 1970: the records a row sums start in 1970 (no filter needed), so s1's
-    // first one, two minutes in, is after the period; s1 is still the period's (it has a record in it).
-    const epoch = await writeRun(store, dir, { runId: 'tail-1970', format: 'csv', gzip: false, zip: false, partRows: 3, period: { from: '', to: '' },
-      source: { scope: 'sessions', accountId: 'epoch', fromMs: -60_000, toMs: 60_000, filters: {}, neutralize: false, fields } });
-    const got = parse(readFileSync(join(dir, 'tail-1970', epoch.files[0]!.name), 'utf8'), { columns: true }) as Array<Record<string, string>>;
-    assert.deepEqual(got.map((x) => [x.sessionId, x.firstEventAt]), [['s2', '1970-01-01T00:00:10.000Z'], ['s1', '1970-01-01T00:02:00.000Z']]);
+    const all = await run('tail', base, base + hour, {}, 'tail-all');
+    assert.deepEqual(all.out.map((x) => [x.sessionId, x.views]), [['t1', '2'], ['t3', '2'], ['t4', '2'], ['t5', '2'], ['t6', '2'], ['t7', '2'], ['t8', '2'], ['t9', '2']]);
+    const de = await run('tail', base, base + hour, { country: 'DE' }, 'tail-de');
+    // t1 is the period's (its first record is), with its DE record alone: first event two hours in.
+    assert.deepEqual(de.out.map((x) => [x.sessionId, x.views]), [['t1', '1'], ['t3', '1'], ['t4', '1'], ['t5', '1'], ['t6', '1'], ['t7', '1'], ['t8', '1'], ['t9', '1']]);
+    assert.deepEqual(de.rows, [3, 3, 2], 'parts of 3 sessions, counted distinct under the filter');
+    assert.equal(de.out[0]!.firstEventAt, new Date(base + 2 * hour).toISOString());
+    // t10 belongs to the hour before, whose DE row is its DE record; t2 to the hour it began in.
+    assert.deepEqual((await run('tail', base - hour, base, { country: 'DE' }, 'tail-de-before')).out.map((x) => [x.sessionId, x.firstEventAt]), [['t10', new Date(base + 30 * 60_000).toISOString()]]);
+    assert.deepEqual((await run('tail', base + 2 * hour, base + 3 * hour, { country: 'DE' }, 'tail-de-after')).out.map((x) => x.sessionId), ['t2']);
+    assert.deepEqual((await run('tail', base, base + hour, { country: 'JP' }, 'tail-jp')).rows, [0], 'no session with a chosen record: one empty part');
+    // Counting a minute at a time writes the same files.
+    slicing.distinct = 1;
+    assert.deepEqual((await run('tail', base, base + hour, { country: 'DE' }, 'tail-de-minutes')).sha, de.sha);
+    // A period from before 1970: s1 began in it (30 s before 1970) and sums both its records.
+    const epoch = await run('epoch', -60_000, 60_000, {}, 'tail-1970');
+    assert.deepEqual(epoch.out.map((x) => [x.sessionId, x.firstEventAt, x.views]), [['s1', '1969-12-31T23:59:30.000Z', '2'], ['s2', '1970-01-01T00:00:10.000Z', '1']]);
+    assert.deepEqual((await run('epoch', 0, 60_000, {}, 'tail-1970-after')).out.map((x) => x.sessionId), ['s2'], 'from 1970 on: s1 began before');
+    assert.deepEqual((await run('epoch', -60_000, 0, { country: 'epoch' }, 'tail-1970-filtered')).out.map((x) => x.sessionId), ['s1'], 'a minute before 1970, counted distinct');
   } finally {
-    slicing.keys = 1_048_576;
+    slicing.distinct = 262_144;
     await store.close();
   }
 });
 
-it('sessions: a slice holds a quarter slice of records, not of sessions (sessions of many records make smaller slices)', async () => {
-  // The 30 sessions of two records each of the test above.
-  const db = await Db.open(dbPath, 1, { threads: 1 });
-  slicing.rows = 12; // 3 records a slice, but a last session's
-  try {
-    await db.with(async (q) => {
-      const src: ExportSource = { scope: 'sessions', accountId: 'multi', fromMs: now - 20 * 86_400_000, toMs: now, filters: {}, neutralize: false, fields: [] };
-      const params: Param[] = [];
-      const file = join(dir, 'keys-slices-test.parquet');
-      await q.run(`COPY (${sessionKeysWindowSql(src, params, { from: src.fromMs, to: src.toMs }, { rn: 0, records: 0 })}) TO '${file}' (FORMAT PARQUET)`, params);
-      try {
-        const slices = await slicesOf(q, src, { rows: 30, range: { offset: 0, limit: 30, keys: `read_parquet('${file}')` } }, undefined);
-        // Records before each session: 0, 2, 4, …; in threes: sessions {0, 1}, {2}, {3, 4}, {5}, …
-        assert.deepEqual(slices.map((sl) => sl.rows), Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : 2)));
-        assert.deepEqual(slices.map((sl) => (sl.range as { offset: number }).offset), Array.from({ length: 20 }, (_, i) => Math.floor(i / 2) * 3 + (i % 2) * 2));
-      } finally {
-        rmSync(file, { force: true });
-      }
-    });
-  } finally {
-    slicing.rows = 262_144;
-    await db.close();
-  }
-});
-
-it('sessions: the file of keys an export numbers its sessions in goes when the export ends, and no temporary table is left; the files a part\'s records are gathered in, when the part ends', { timeout: 60_000 }, async () => {
+it('sessions: a filtered export leaves no file beside its parts and no temporary table; the files a part\'s records are gathered in go when the part ends', { timeout: 60_000 }, async () => {
   const db = await Db.open(dbPath, 2, { memoryLimit: '512MB', threads: 1 });
   try {
-    // A filter (every video of the account: the same sessions) makes the export number its sessions.
+    // A filter (every video of the account: the same sessions), counted distinct.
     const src: ExportSource = {
       scope: 'sessions', accountId: 'acc', fromMs: 0, toMs: now - 29 * 86_400_000, filters: { contentIds: Array.from({ length: 200 }, (_, i) => `video-${i}`) }, neutralize: false,
       fields: resolveFields('sessions', [{ fieldName: 'sessionId' }]).map((f) => ({ name: f.def.name, as: f.as })),
     };
-    const scratch = join(dir, 'keys-scratch');
-    const keysFiles = () => readdirSync(dir).filter((f) => f.startsWith('keys-scratch.'));
+    const before = readdirSync(dir);
     const parts = await exportRepo(db).snapshot(async (snap) => {
-      const parts = await snap.parts(src, 4_000, scratch);
-      // The period's window, and the one after it (under a filter a session's first selected record may come later).
-      assert.deepEqual(keysFiles(), ['keys-scratch.session-keys.0.0000.parquet', 'keys-scratch.session-keys.0.0001.parquet'], 'the keys are files while the export runs');
-      // In rn order, so that reads of a range of rn skip the other row groups.
-      const order = await db.with(async (q) => q.one<{ n: number; misplaced: number }>(
-        `SELECT count(*) AS n, count(*) FILTER (WHERE rn <> file_row_number) AS misplaced FROM read_parquet('${scratch}.session-keys.0.0000.parquet', file_row_number = true)`));
-      assert.ok(Number(order!.n) > 4_000);
-      assert.equal(Number(order!.misplaced), 0);
+      const parts = await snap.parts(src, 4_000);
       const { rows } = await snap.copy(src, parts[0]!, { format: 'csv', path: join(dir, 'temp-tables.csv'), gzip: false }); // gathers its records
       assert.equal(rows, 4_000);
       assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('temp-tables.csv.')), [], 'no gathered records (nor slices) left once the part is written');
       return parts;
     });
-    assert.ok(parts.length > 1 && parts.every((p) => 'keys' in p.range && p.range.keys), 'parts name their keys');
-    assert.deepEqual(keysFiles(), [], 'the file of keys is gone with the export');
+    assert.ok(parts.length > 1 && parts.every((p) => 'from' in p.range), 'parts are ranges of sessions');
+    assert.deepEqual(readdirSync(dir).filter((f) => !before.includes(f) && f !== 'temp-tables.csv' && !f.endsWith('.wal')), [], 'no file left beside the part');
     const temporary = async (q: Parameters<Parameters<typeof db.with>[0]>[0]) => Number((await q.one<{ n: number }>('SELECT count(*) AS n FROM duckdb_tables() WHERE temporary'))!.n);
     // Every pooled connection (each has its own temporary schema), the export's among them.
     assert.deepEqual(await db.with(async (a) => db.with(async (b) => [await temporary(a), await temporary(b)])), [0, 0]);
@@ -647,7 +614,7 @@ it('sessions: the file of keys an export numbers its sessions in goes when the e
   }
 });
 
-it('sessions: ranges of the stored session starts write the same files as numbering the sessions (multi-record sessions, ties, first non-null values, bounds inside minutes)', { timeout: 120_000 }, async () => {
+it('sessions: a filter choosing every record writes the same files as none (sessions counted distinct or by first record); a filter choosing some sums those alone (multi-record sessions, ties, first non-null values, bounds inside minutes)', { timeout: 120_000 }, async () => {
   // 300 sessions of 1–4 records, 50 sessions a minute; ids in an order unrelated to time; a second
   // record started at the same instant as the first in every fifth session (the lower view id is
   // first); no user id on the first record of every third (the next record's is the session's);
@@ -666,6 +633,14 @@ it('sessions: ranges of the stored session starts write the same files as number
     FROM (SELECT * FROM view_records WHERE account_id = 'acc' LIMIT 1), range(300) a(k), range(4) b(j) WHERE j <= k % 4
     ORDER BY k, j DESC`, [base, base]); // stored latest first: the order rebuffer times (0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1) are summed in must not matter
   await refreshSessionStarts(db, 'rich', 'SELECT session_id FROM view_records WHERE account_id = ?', ['rich']);
+  // What a DE filter's rows hold, computed without the stored starts: the sessions begun in the
+  // period (by their records' earliest start) with a DE record, in order of that start, then id.
+  const oracle = (await db.all<{ id: string; views: number; n: number; first: number }>(`
+    WITH s AS (SELECT session_id, min(started_at) AS began FROM view_records WHERE account_id = 'rich' GROUP BY 1)
+    SELECT v.session_id AS id, count(*) FILTER (WHERE v.counted) AS views, count(*) AS n, epoch_ms(min(v.started_at)) AS first
+    FROM view_records v JOIN s USING (session_id) WHERE v.account_id = 'rich' AND v.country = 'DE' AND s.began >= ? AND s.began < ?
+    GROUP BY v.session_id, s.began ORDER BY s.began, v.session_id`, [new Date(base), new Date(base + 3_600_000)]))
+    .map((x) => [x.id, String(x.views), String(x.n), new Date(Number(x.first)).toISOString()]);
   await db.close();
   const store = await openDuckDbStore(dbPath, { threads: 1 });
   const every = Array.from({ length: 200 }, (_, i) => `video-${i}`);
@@ -679,9 +654,14 @@ it('sessions: ranges of the stored session starts write the same files as number
   slicing.gather = 100; // many gathered files a part
   try {
     const ranged = await run('rich-ranged', {});
-    const numbered = await run('rich-numbered', { contentIds: every }); // a filter selecting every record: numbered
+    const numbered = await run('rich-every', { contentIds: every }); // a filter choosing every record: counted distinct
     assert.deepEqual(ranged.rows, [37, 37, 37, 37, 37, 37, 37, 37, 3], 'parts of 37 sessions of the 299 of the period');
     assert.deepEqual(ranged.text, numbered.text);
+    const de = await run('rich-de', { country: 'DE' });
+    const deRows = de.text.flatMap((t) => parse(t, { columns: true }) as Array<Record<string, string>>);
+    assert.ok(oracle.length > 150 && oracle.length < 299, `${oracle.length} sessions with a DE record`);
+    assert.deepEqual(deRows.map((x) => [x.sessionId, x.views, x.contentCount, x.firstEventAt]), oracle);
+    assert.deepEqual(de.rows, [...Array.from({ length: Math.floor(oracle.length / 37) }, () => 37), oracle.length % 37].filter((n) => n > 0), 'parts of 37 of them');
     const rows = ranged.text.flatMap((t) => parse(t, { columns: true }) as Array<Record<string, string>>);
     const byId = new Map(rows.map((x) => [x.sessionId!, x]));
     assert.equal(byId.has('early'), false, 'a session begun before the period is not its');

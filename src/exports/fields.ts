@@ -85,12 +85,13 @@ export const FIELDS = {
     f('deviceLabel', 'string', 'desktop, mobile or tablet (from platform: smartphone is mobile), else other'),
   ],
   // One row a session: its view records summed by the rules of spec/metrics.md. A session belongs to
-  // the period of its first record; viewer, device, place and page come from its earliest record that has them.
+  // the period of its first record; filters choose the records its row sums (a session with none
+  // chosen has no row); viewer, device, place and page come from its earliest summed record that has them.
   sessions: [
     f('sessionId', 'string', 'The player\'s session'),
     f('viewer', 'string', 'userId, else the session'),
     ...VIEWER,
-    f('firstEventAt', 'timestamp', 'Earliest event of the session (start of its first view record), UTC'),
+    f('firstEventAt', 'timestamp', 'Earliest event of the session (start of its first view record; under filters, of the first record they choose), UTC'),
     f('lastEventAt', 'timestamp', 'Latest event of the session, UTC'),
     f('sessionDuration', 'number', 'lastEventAt − firstEventAt, seconds'),
     f('contentIds', 'object', 'Content items the session loaded or watched, in the order it started them (a JSON array; JSON text in CSV)'),

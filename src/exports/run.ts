@@ -100,7 +100,7 @@ async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan,
   const limit = new PartBytes(plan.partBytes ?? null);
   const total = table ? await tableParts(await table(join(tmp, '.rows.jsonl'))) : await store.exports.snapshot(async (snap) => {
     let n = 0;
-    const queue = await snap.parts(plan.source, plan.partRows, join(tmp, '.scratch'));
+    const queue = await snap.parts(plan.source, plan.partRows);
     while (queue.length) {
       const part = queue.shift()!;
       const fits = limit.rows(part.rows);

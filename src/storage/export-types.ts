@@ -23,35 +23,29 @@ export type CopyFormat = 'csv' | 'jsonl' | 'json' | 'parquet';
 
 /**
  * One part of an export: the rows it holds, chosen so that parts never overlap and together hold
- * every row of the source. The adapter decides how (a key range in storage order, or an offset in a
- * sorted order); callers only pass it back.
+ * every row of the source. The adapter decides how (a key range in storage order, or a range of
+ * sessions in their order); callers only pass it back.
  */
 export interface ExportPart {
   readonly rows: number;
   readonly range:
     | { readonly after: number; readonly through: number }
     /**
-     * `keys`: where the adapter keeps the sorted keys the offsets count in (its own name);
-     * `records`: where the adapter gathered the rows' records (its own name).
-     */
-    | { readonly offset: number; readonly limit: number; readonly keys?: string; readonly records?: string }
-    /**
-     * Sessions from the first event and session id `from` (included) to `to` (excluded), in the
-     * sessions' export order; `records`: as above.
+     * Sessions from the session start and session id `from` (included) to `to` (excluded), in the
+     * sessions' export order; `records`: where the adapter gathered their records (its own name).
      */
     | { readonly from: SessionBound; readonly to: SessionBound; readonly records?: string };
 }
 
-/** A place in the sessions' order (first event, then session id): session (t, id) and those after it; `id` '' starts millisecond `t`. */
+/** A place in the sessions' order (session start, then session id): session (t, id) and those after it; `id` '' starts microsecond `t`. */
 export interface SessionBound { readonly t: number; readonly id: string }
 
 /** Reads of one export, all against the same snapshot of the data. */
 export interface ExportSnapshot {
   /**
-   * The parts of at most `partRows` rows each (one empty part when there are no rows). `scratch`: a
-   * file path prefix the engine may use for files that live until the snapshot ends (removed then).
+   * The parts of at most `partRows` rows each (one empty part when there are no rows).
    */
-  parts(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]>;
+  parts(src: ExportSource, partRows: number): Promise<ExportPart[]>;
   /** `part` (of `parts`) cut into consecutive parts of at most `rows` rows each, in order. */
   split(src: ExportSource, part: ExportPart, rows: number): Promise<ExportPart[]>;
   /** The engine writes one part of the source straight to a file; answers the rows written and, when it saw every byte go by, the file's SHA-256. */

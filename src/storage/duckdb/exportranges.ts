@@ -142,8 +142,8 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  *   million rowids of view records: ~1 s against ~0.5 s) while DuckDB holds the blocks they read: a
  *   million view records scattered over 10M peaked at ~212 MB in spans of 1,048,576 rowids, ~195 MB
  *   in spans of 655,360, in about the same time (bench/README.md);
- * - `keys`: about the filtered view records a window of the sessions' numbering reads (sessionsql.ts,
- *   sessionKeysWindows);
+ * - `distinct`: about the chosen records a count of a filtered sessions export's sessions a minute
+ *   reads at once (exportsessions.ts, distinctSessions: the count holds their sessions' ids);
  * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
  *   once (exportpieces.ts, inPieces): the part's file is whole about one piece's appending after its
  *   last piece is written;
@@ -154,7 +154,7 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  *   bench/README.md); a million sessions as XLSX peaked at 300 MB in slices of 32,768, 276 MB in
  *   slices of 24,576, 253 MB in slices of 16,384 (at 1.6 times the time).
  */
-export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, keys: 1_048_576, pieces: 131_072, gather: 131_072, sessions: 24_576 };
+export const slicing = { rows: 262_144, span: 1_048_576, xlsxSpan: 655_360, distinct: 262_144, pieces: 131_072, gather: 131_072, sessions: 24_576 };
 
 /** Keys a histogram bucket spans (keyRanges). */
 const BUCKET = 65_536;
@@ -204,24 +204,7 @@ export async function keyRanges(q: ConnQuerier, s: { from: string; where: string
 export async function slicesOf(q: ConnQuerier, src: ExportSource, part: ExportPart, ids: string[] | undefined, span = slicing.span): Promise<ExportPart[]> {
   const r = part.range;
   if ('from' in r) throw new Error('ranges of sessions are sliced by their snapshot (exportsessions.ts, sessionSlices)');
-  if (!('after' in r)) {
-    // Sessions: a slice's sessions are summed in one hash table, whose states (the first value of
-    // twenty attributes, strings among them) DuckDB cannot spill: a million sessions ran it out of
-    // memory at 1GB. A quarter slice of records at a time (the sessions whose records before them
-    // fall in the same quarter: as many sessions at most, each having a record, and as many records
-    // but a last session's), from the records gathered for the part (exports.ts).
-    if (!r.keys) throw new Error('a part of the sessions scope needs its keys');
-    const n = Math.max(1, Math.trunc(slicing.rows / 4));
-    const slices = await q.all<{ lo: number; hi: number }>(
-      `SELECT min(rn) AS lo, max(rn) AS hi FROM ${r.keys}
-        WHERE rn >= ? AND rn < ? GROUP BY (records_before - (SELECT min(records_before) FROM ${r.keys} WHERE rn >= ? AND rn < ?)) // ? ORDER BY 1`,
-      [r.offset, r.offset + r.limit, r.offset, r.offset + r.limit, n]);
-    const out = slices.map((w): ExportPart => {
-      const [lo, hi] = [Number(w.lo), Number(w.hi)];
-      return { rows: hi - lo + 1, range: { offset: lo, limit: hi - lo + 1, keys: r.keys, records: r.records } };
-    });
-    return out.length ? out : [part];
-  }
+  if (!('after' in r)) throw new Error('a part of the sessions scope is a range of sessions');
   if (r.through <= r.after) return [part];
   if (part.rows * 2 < r.through - r.after) {
     // The spans are the same statement with other bounds; the first and the last (the only one of

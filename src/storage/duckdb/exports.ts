@@ -10,9 +10,10 @@
  * a time, each slice sorted by the key — DuckDB's parallel scans do not keep storage order by
  * themselves, and a retried run must write the same bytes. Either way an export never sorts more
  * than one slice, and it hands DuckDB's cache back as it reads, so its memory grows with neither the
- * export nor the part. Sessions are aggregates in order of first event: the export numbers the
- * period's sessions once (a file of keys), and parts and slices are ranges of that number;
- * a part's records are gathered span by span into files first, and its slices summed from them (gathered).
+ * export nor the part. Sessions are aggregates in order of their start, which every view record
+ * stores: parts and slices are ranges of (start, session id) cut from a count of sessions a minute;
+ * a part's records are gathered span by span into files first, and its slices summed from them
+ * (exportsessions.ts).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -70,7 +71,7 @@ async function both<T>(work: Promise<T>, alongside: Promise<void>): Promise<T> {
   return w.value;
 }
 
-function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSnapshot & { close(): Promise<void> } {
+function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSnapshot {
   // Hands DuckDB's cache back (Db.releaseCache): this export holds its connection and its twin's.
   const releaseCache = (running = false) => db.releaseCache({ running, held: twin ? 2 : 1 });
   // A part hands back the blocks it read (Db.releaseCache) when it ends: DuckDB would keep them up to
@@ -106,17 +107,14 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
     }
   }
   return {
-    close: async () => {
-      await sessions.close();
-    },
-    parts: (src, partRows, scratch) => released(() => partsOf(src, partRows, scratch)),
+    parts: (src, partRows) => released(() => partsOf(src, partRows)),
     split: (src, part, rows) => released(() => splitPart(src, part, rows)),
     copy: (src, part, opts) => released(() => copyPart(src, part, opts)),
     xlsxRows: (src, part, types, visit, scratch) => released(() => xlsxPart(src, part, types, visit, scratch)),
   };
 
-  async function partsOf(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]> {
-    if (src.scope === 'sessions') return sessions.parts(src, partRows, scratch);
+  async function partsOf(src: ExportSource, partRows: number): Promise<ExportPart[]> {
+    if (src.scope === 'sessions') return sessions.parts(src, partRows);
     const parts = await rangesOf(src, -1, null, partRows);
     return parts.length ? parts : [{ rows: 0, range: { after: -1, through: -1 } }];
   }
@@ -296,14 +294,7 @@ export function exportRepo(db: Db, connections = 2): ExportRepo {
     }
   };
   return {
-    snapshot: (fn, opts) => within(async (q, twin) => {
-      const snap = snapshotOn(q, db, twin);
-      try {
-        return await fn(snap);
-      } finally {
-        await snap.close();
-      }
-    }, opts?.parallel === true),
+    snapshot: (fn, opts) => within((q, twin) => fn(snapshotOn(q, db, twin)), opts?.parallel === true),
     async parquetFromJsonl(jsonl, columns, out) {
       if (/'/.test(jsonl + out)) throw new Error('export paths never hold quotes');
       const cols = `{${columns.map((c) => `${sqlString(c.name)}: '${PARQUET_TYPE[c.type]}'`).join(', ')}}`;

@@ -1,83 +1,32 @@
 /**
  * The sessions scope's reads of one export snapshot (exports.ts, snapshotOn): its parts, the
- * records gathered for a part, and the part's slices — as ranges of the session start every view
- * record stores (rangedSessions) or, for a filtered export, as ranges of the sessions' numbers in a
- * file of keys (sessionKeysWindowSql). The SQL is in sessionsql.ts.
+ * records gathered for a part, and the part's slices — all ranges of the session start every view
+ * record stores (migration 011), then session id: the sessions' export order. The SQL is in
+ * sessionsql.ts.
  */
 import { rm } from 'node:fs/promises';
 import type { ExportPart, ExportSource, SessionBound } from '../types.ts';
 import type { ConnQuerier, Param } from './db.ts';
-import { cut, slicing } from './exportranges.ts';
+import { slicing } from './exportranges.ts';
 import {
-  boundAt, rangedRecordsSpan, rangedSessions, sessionCountSql, sessionKeysWindows, sessionKeysWindowSql, sessionMinutesSql, sessionNthSql,
-  sessionRecordsSpan, sessionRowidBucketsSql, sessionRowidsSql, sessionWindowsSql, type SessionSpan,
+  boundAt, filtered, rangedRecordsSpan, sessionCountSql, sessionMinutesChunkSql, sessionMinutesSql, sessionNthSql, sessionRowidBucketsSql, type SessionSpan,
 } from './sessionsql.ts';
 
 /** `releaseCache`: hands DuckDB's cache back between statements (Db.releaseCache, for this export's connections). */
 export function sessionReads(q: ConnQuerier, releaseCache: () => Promise<unknown>) {
-  // The sessions scope's numbered keys, made once per source of this export a window of first-event
-  // time at a time (sessionKeysWindows) into files (`scratch`), read back by parts and slices with
-  // their row groups pruned by rn, removed when the snapshot ends. A temporary table held them in
-  // memory for the whole export (~57 MB a million sessions; a temporary table replaced or dropped
-  // inside a transaction keeps its rows till its end).
-  const keysOf = new Map<string, { keys: string; sessions: number }>();
-  const keyFiles: string[] = []; // every file of keys begun, removed when the snapshot ends
-  async function sessionKeys(src: ExportSource, scratch: string): Promise<{ keys: string; sessions: number }> {
-    const id = JSON.stringify(src);
-    const known = keysOf.get(id);
-    if (known) return known;
-    if (/'/.test(scratch)) throw new Error('export paths never hold quotes');
-    const prefix = `${scratch}.session-keys.${keysOf.size}`;
-    const files: string[] = [];
-    const p: Param[] = [];
-    const starts = (await q.all<{ lo: number }>(sessionWindowsSql(src, p, slicing.keys), p)).map((r) => Number(r.lo));
-    let sessions = 0;
-    let records = 0;
-    for (const window of sessionKeysWindows(src, starts)) {
-      const file = `${prefix}.${String(files.length).padStart(4, '0')}.parquet`;
-      files.push(file);
-      keyFiles.push(file);
-      const params: Param[] = [];
-      const numbered = await q.run(`COPY (${sessionKeysWindowSql(src, params, window, { rn: sessions, records })}) TO '${file}' (${KEYS})`, params);
-      records += Number((await q.one<{ r: number }>(`SELECT coalesce(sum(n), 0) AS r FROM read_parquet('${file}')`))?.r ?? 0);
-      sessions += numbered;
-      await releaseCache(); // between statements: the blocks the window read
-    }
-    const made = { keys: `read_parquet(${fileList(files)})`, sessions };
-    keysOf.set(id, made);
-    return made;
-  }
-  // A sessions part's records, gathered a span of rowids at a time (sessionRecordsSpan) into files
-  // beside the part's (a temporary table would hold every part's till the transaction ends), read by
-  // its slices; removed when the part ends (removeGathered in copyPart and xlsxPart).
+  // A sessions part's records, gathered into files beside the part's (a temporary table would hold
+  // every part's till the transaction ends), read by its slices; removed when the part ends
+  // (removeGathered in copyPart and xlsxPart).
   let gatheredFiles: string[] = [];
-  async function gathered(src: ExportSource, part: ExportPart, beside: string): Promise<ExportPart> {
-    const r = part.range;
-    if ('from' in r) return gatheredRange(src, part.rows, r, beside);
-    if (!('offset' in r) || !r.keys) throw new Error('a sessions part is a range of its keys');
-    const w = await q.one<{ lo: number | null; hi: number | null }>(
-      `SELECT epoch_ms(min(first_event_at)) AS lo, epoch_ms(max(last_started_at)) AS hi FROM ${r.keys} WHERE rn >= ? AND rn < ?`, [r.offset, r.offset + r.limit]);
-    // epoch_ms() drops microseconds: the window ends a millisecond later
-    const started = w?.lo != null && w.hi != null ? [Number(w.lo), Number(w.hi) + 1] as const : undefined;
-    const p: Param[] = [];
-    const b = started ? await q.one<{ lo: number | null; hi: number | null }>(sessionRowidsSql(src, p, started), p) : null;
-    const spans = b?.lo != null && b.hi != null ? cut(Number(b.lo) - 1, Number(b.hi), slicing.span) : [{ rows: 0, range: { after: -1, through: -1 } }];
-    for (const [i, span] of spans.entries()) {
-      const file = `${beside}.records.${String(i).padStart(4, '0')}.parquet`;
-      gatheredFiles.push(file);
-      const params: Param[] = [];
-      await q.run(`COPY (${sessionRecordsSpan(src, params, { ...r, started }, span.range as { after: number; through: number })}) TO '${file}' (${GATHERED})`, params);
-      await releaseCache(); // between statements: the blocks the span read
-    }
-    return { rows: part.rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
-  }
   /**
-   * The records of a range of sessions (rangedSessions), gathered a span of rowids at a time
+   * The records of a part (a range of sessions), gathered a span of rowids at a time
    * (rangedRecordsSpan) into files sorted by session, each span at most `slicing.gather` records
    * (its sort) and `slicing.span` rowids (the blocks its scan holds), from a count of the range's
    * records in buckets of BUCKET rowids; at least one file, empty when the range is.
    */
-  async function gatheredRange(src: ExportSource, rows: number, r: SessionSpan, beside: string): Promise<ExportPart> {
+  async function gathered(src: ExportSource, part: ExportPart, beside: string): Promise<ExportPart> {
+    const r = part.range;
+    if (!('from' in r)) throw new Error('a sessions part is a range of sessions');
     const p: Param[] = [];
     const buckets = await q.all<{ b: number; n: number; hi: number }>(sessionRowidBucketsSql(src, p, r, BUCKET), p);
     await releaseCache(); // between statements: the blocks the count read
@@ -103,23 +52,42 @@ export function sessionReads(q: ConnQuerier, releaseCache: () => Promise<unknown
       await q.run(`COPY (${rangedRecordsSpan(src, params, r, span)}) TO '${file}' (${GATHERED_SORTED})`, params);
       await releaseCache(); // between statements: the blocks the span read
     }
-    return { rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
+    return { rows: part.rows, range: { ...r, records: `read_parquet(${fileList(gatheredFiles)})` } };
   }
-  // The period's sessions a minute, once per source of this export (rangedSessions).
+  // The period's sessions a minute, once per source of this export.
   const minutesOf = new Map<string, Array<{ m: number; s: number }>>();
   async function sessionMinutes(src: ExportSource): Promise<Array<{ m: number; s: number }>> {
     const id = JSON.stringify(src);
     let minutes = minutesOf.get(id);
     if (!minutes) {
       const p: Param[] = [];
-      minutes = (await q.all<{ m: number; s: number }>(sessionMinutesSql(src, p), p)).map((x) => ({ m: Number(x.m), s: Number(x.s) }));
-      minutesOf.set(id, minutes);
+      const counted = (await q.all<{ m: number; s: number | null; r: number }>(sessionMinutesSql(src, p), p)).map((x) => ({ m: Number(x.m), s: Number(x.s), r: Number(x.r) }));
       await releaseCache(); // between statements: the blocks the count read
+      minutes = filtered(src) ? await distinctSessions(src, counted) : counted;
+      minutesOf.set(id, minutes);
     }
     return minutes;
   }
   /**
-   * Consecutive ranges of the sessions in [lo, hi) (rangedSessions), from the period's sessions a
+   * The sessions with a chosen record a minute, counted distinct over runs of minutes that hold
+   * about `slicing.distinct` chosen records (a minute holding more is a run of its own): a count over
+   * the period held its sessions' ids (a million: ~115 MB).
+   */
+  async function distinctSessions(src: ExportSource, minutes: Array<{ m: number; r: number }>): Promise<Array<{ m: number; s: number }>> {
+    const out: Array<{ m: number; s: number }> = [];
+    for (let i = 0; i < minutes.length;) {
+      let [j, n] = [i, 0];
+      while (j < minutes.length && (j === i || n + minutes[j]!.r <= slicing.distinct)) n += minutes[j++]!.r;
+      const p: Param[] = [];
+      const rows = await q.all<{ m: number; s: number }>(sessionMinutesChunkSql(src, p, { from: minutes[i]!.m, to: minutes[j - 1]!.m + 1 }), p);
+      out.push(...rows.map((x) => ({ m: Number(x.m), s: Number(x.s) })));
+      await releaseCache(); // between statements: the blocks the count read
+      i = j;
+    }
+    return out;
+  }
+  /**
+   * Consecutive ranges of the sessions in [lo, hi), from the period's sessions a
    * minute: of `every` sessions each but the last when `exact` (parts: a minute that holds a bound
    * is counted, and a bound inside a minute is the session so many places in), else of at most
    * `every` (slices: cut between minutes, and inside a minute only where it alone holds more; a
@@ -186,45 +154,25 @@ export function sessionReads(q: ConnQuerier, releaseCache: () => Promise<unknown
 
   return {
     /** The parts of at most `partRows` sessions each (one empty part when there are none). */
-    async parts(src: ExportSource, partRows: number, scratch: string): Promise<ExportPart[]> {
-      if (rangedSessions(src)) {
-        const [lo, hi] = [boundAt(src.fromMs * 1000), boundAt(src.toMs * 1000)];
-        const parts = await sessionRanges(src, lo, hi, partRows, true);
-        return parts.length ? parts : [{ rows: 0, range: { from: lo, to: hi } }];
-      }
-      const { keys, sessions: n } = await sessionKeys(src, scratch);
-      const size = Math.max(1, Math.trunc(partRows));
-      const parts: ExportPart[] = [];
-      for (let offset = 0; offset < n; offset += size) parts.push({ rows: Math.min(size, n - offset), range: { offset, limit: size, keys } });
-      return parts.length ? parts : [{ rows: 0, range: { offset: 0, limit: 0, keys } }];
+    async parts(src: ExportSource, partRows: number): Promise<ExportPart[]> {
+      const [lo, hi] = [boundAt(src.fromMs * 1000), boundAt(src.toMs * 1000)];
+      const parts = await sessionRanges(src, lo, hi, partRows, true);
+      return parts.length ? parts : [{ rows: 0, range: { from: lo, to: hi } }];
     },
     /** `part` cut into consecutive parts of at most `size` sessions. */
     async split(src: ExportSource, part: ExportPart, size: number): Promise<ExportPart[]> {
       const r = part.range;
-      if ('after' in r) throw new Error('a sessions part is a range of sessions');
-      if ('from' in r) return sessionRanges(src, r.from, r.to, size, true);
-      // Ranges of rn within the part's.
-      const out: ExportPart[] = [];
-      for (let o = r.offset, end = r.offset + part.rows; o < end; o += size) {
-        const n = Math.min(size, end - o);
-        out.push({ rows: n, range: { ...r, offset: o, limit: n } });
-      }
-      return out;
+      if (!('from' in r)) throw new Error('a sessions part is a range of sessions');
+      return sessionRanges(src, r.from, r.to, size, true);
     },
     gathered,
     slices: sessionSlices,
     removeGathered,
-    /** Removes the files of keys (when the snapshot ends). */
-    async close(): Promise<void> {
-      for (const f of keyFiles) await rm(f, { force: true });
-    },
   };
 }
 
 /** A DuckDB list of file paths (export paths never hold quotes). */
 export const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
-// Gathered records: written and read back once, so not compressed; the writer holds a row group.
-const GATHERED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 32768';
 // Records gathered for a range of sessions (gatheredRange), sorted by session: small row groups,
 // so that a slice reads little more than its sessions' records from each file.
 const GATHERED_SORTED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 8192';
@@ -235,6 +183,3 @@ const MINUTE_US = 60_000_000;
 function compareBounds(a: SessionBound, b: SessionBound): number {
   return a.t - b.t || (a.id === b.id ? 0 : Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)));
 }
-// Session keys: read by range of rn many times over; row groups of 65,536 keys (a quarter slice
-// of records reads one or two).
-const KEYS = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 65536';

@@ -8,7 +8,7 @@ import type { CopyFormat, ExportPart, ExportSource } from '../types.ts';
 import type { ConnQuerier, Param } from './db.ts';
 import { neutralizeSql } from './neutralize.ts';
 import { attributedSql, catalogFiltered, catalogFilterSql, DEVICE_LABEL, DURATION, FROM, platformOfLabel, recordsOf, whereSql } from './recordsql.ts';
-import { sessionsFrom, type SessionRange, type SessionSpan } from './sessionsql.ts';
+import { SESSION_ORDER, sessionsFrom, type SessionSpan } from './sessionsql.ts';
 
 const ISO = (col: string) => `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
@@ -90,10 +90,10 @@ export async function catalogIds(q: ConnQuerier, src: ExportSource): Promise<str
  * counting the parts' rows over the whole table (partsOf), where they read less. `ids`: the events
  * scope's catalog filters, resolved.
  */
-export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionRange | SessionSpan, pushed = false): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
+export function fromWhere(src: ExportSource, params: Param[], ids?: string[], part?: SessionSpan, pushed = false): { from: string; where: string; key?: string; order?: string; counted?: { from: string; where: string; params: Param[] } } {
   if (src.scope === 'sessions') {
     if (!part) throw new Error('the sessions scope is read a part at a time');
-    return { from: sessionsFrom(src, params, part), where: 'true', order: 's.first_event_at, s.session_id' };
+    return { from: sessionsFrom(params, part), where: 'true', order: SESSION_ORDER };
   }
   if (src.scope === 'views') {
     // View records are read in rowid ranges, which DuckDB 1.5 does not prune row groups by: the
@@ -151,7 +151,7 @@ export function query(src: ExportSource, format: CopyFormat | 'xlsx', part: Expo
       ? `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${range} ORDER BY ${key}) e`
       : `SELECT ${selectList(src, format)} FROM ${range} ORDER BY ${key}`;
   }
-  // Sessions: `from` holds the part's sessions alone (its keys, sessionKeysWindowSql); sorted as summed, then formatted
+  // Sessions: `from` holds the slice's sessions alone (sessionsFrom); sorted as summed, then formatted
   // (formatted text in a sort's payload runs outside DuckDB's memory limit, see above).
   return `SELECT ${selectList(src, format)} FROM (SELECT * FROM ${from} WHERE ${where} ORDER BY ${order}) s`;
 }
