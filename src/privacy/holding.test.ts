@@ -4,7 +4,7 @@ import type { ExportRunRow, RunWithSpec, ViewerFootprint } from '../storage/type
 import { holdsViewer, scrubSpec } from './holding.ts';
 
 const HOUR = 3_600_000;
-const fp: ViewerFootprint = { events: 3, records: 1, sessions: ['s1'], hours: [100, 105] };
+const fp: ViewerFootprint = { events: 3, records: 1, sessions: ['s1'], hours: [100, 105], sessionHours: [98] };
 const run = (from: number, to: number, spec: Record<string, unknown>): RunWithSpec => ({
   run: { id: 'r', jobId: 'j', accountId: 'a', periodFrom: from * HOUR, periodTo: to * HOUR, status: 'completed' } as ExportRunRow,
   jobKind: 'once',
@@ -20,6 +20,9 @@ test('a run holds the viewer when its period covers one of their hours and no fi
   assert.equal(holdsViewer(run(0, 200, { scope: 'events', filters: { sessionId: 's1', country: 'DE' } }), fp, 'u'), true);
   assert.equal(holdsViewer(run(0, 200, { scope: 'videos' }), fp, 'u'), false, 'one row a video');
   assert.equal(holdsViewer(run(0, 1, { scope: 'events', viewer: 'u' }), fp, 'u'), true, 'the viewer\'s own export');
+  // Hour 98 holds the start of a session of the viewer's, whose records came later.
+  assert.equal(holdsViewer(run(98, 99, { scope: 'sessions' }), fp, 'u'), true, 'a sessions row sums the session\'s later records');
+  assert.equal(holdsViewer(run(98, 99, { scope: 'views' }), fp, 'u'), false, 'view records are in the period they started in');
   assert.equal(holdsViewer(run(0, 200, { scope: 'events', viewer: 'w' }), fp, 'u'), false, 'another viewer\'s export');
 });
 

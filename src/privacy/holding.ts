@@ -1,7 +1,8 @@
 /**
  * Which stored export runs hold a viewer's rows, decided from each run's job spec and period against
  * where the viewer's data is (ViewerFootprint). It errs on the side of "holds": a run whose period
- * covers an hour with the viewer's events or records and whose filters do not exclude them.
+ * covers an hour with the viewer's events or records (of the sessions scope: or the start of one of
+ * their sessions, whose row sums its later records) and whose filters do not exclude them.
  */
 import type { RunWithSpec, ViewerFootprint } from '../storage/types.ts';
 
@@ -15,7 +16,8 @@ export function holdsViewer(r: RunWithSpec, fp: ViewerFootprint, userId: string)
   const f = spec.filters ?? {};
   if (f.userId !== undefined && f.userId !== userId) return false;
   if (f.sessionId !== undefined && !fp.sessions.includes(f.sessionId)) return false;
-  return fp.hours.some((h) => h * HOUR < r.run.periodTo && (h + 1) * HOUR > r.run.periodFrom);
+  const hours = spec.scope === 'sessions' ? [...fp.hours, ...fp.sessionHours] : fp.hours;
+  return hours.some((h) => h * HOUR < r.run.periodTo && (h + 1) * HOUR > r.run.periodFrom);
 }
 
 /** The same spec with every mention of the viewer replaced (a scrubbed job keeps its shape, not the id). */

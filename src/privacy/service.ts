@@ -105,6 +105,7 @@ export class PrivacyService {
       if (earlier) {
         fp.sessions = [...new Set([...fp.sessions, ...earlier.sessions])].sort();
         fp.hours = [...new Set([...fp.hours, ...earlier.hours])].sort((a, b) => a - b);
+        fp.sessionHours = [...new Set([...fp.sessionHours, ...earlier.sessionHours])].sort((a, b) => a - b);
       }
       await store.privacy.startErasure(accountId, subject, fp, at);
       const erased = await store.privacy.erase(accountId, userId, fp.sessions);

@@ -28,6 +28,11 @@ export interface ViewerFootprint {
   sessions: string[];
   /** Epoch hours (ms / 3,600,000, floored) holding an event timestamp or a record start of the viewer. */
   hours: number[];
+  /**
+   * Epoch hours holding the start of one of the viewer's sessions: a sessions export's row of a
+   * session is in the period its first record is, and sums its later records too.
+   */
+  sessionHours: number[];
 }
 
 /** What a viewer's profile is made of, from their raw events and view records. */
@@ -103,9 +108,9 @@ export interface PrivacyRepo {
   purgePending(): Promise<boolean>;
   setPurgePending(pending: boolean): Promise<void>;
   /** Where an erasure of the viewer that has not ended found their data (its footprint's sessions and hours), else null. */
-  pendingErasure(accountId: string, subject: string): Promise<Pick<ViewerFootprint, 'sessions' | 'hours'> | null>;
+  pendingErasure(accountId: string, subject: string): Promise<Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours'> | null>;
   /** Keeps where an erasure found the viewer's data, before it deletes anything (replacing what was kept). */
-  startErasure(accountId: string, subject: string, where: Pick<ViewerFootprint, 'sessions' | 'hours'>, at: number): Promise<void>;
+  startErasure(accountId: string, subject: string, where: Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours'>, at: number): Promise<void>;
   endErasure(accountId: string, subject: string): Promise<void>;
 }
 

@@ -29,11 +29,14 @@ export function privacyRepo(db: Db): PrivacyRepo {
         const rows = await q.all<{ kind: string; h: number; n: number }>(
           `SELECT 'e' AS kind, epoch_ms(e.ts) // ${HOUR} AS h, count(*) AS n FROM events e WHERE e.account_id = ? AND ${ew} GROUP BY ALL
            UNION ALL
-           SELECT 'v', epoch_ms(v.started_at) // ${HOUR}, count(*) FROM view_records v WHERE v.account_id = ? AND ${vw} GROUP BY ALL`,
-          [...ep, ...vp],
+           SELECT 'v', epoch_ms(v.started_at) // ${HOUR}, count(*) FROM view_records v WHERE v.account_id = ? AND ${vw} GROUP BY ALL
+           UNION ALL
+           SELECT DISTINCT 's', epoch_ms(v.session_started_at) // ${HOUR}, 0 FROM view_records v WHERE v.account_id = ? AND v.session_id IN ${VIEWER_SESSIONS}`,
+          [...ep, ...vp, accountId, accountId, userId, accountId, userId],
         );
         const sum = (k: string) => rows.filter((r) => r.kind === k).reduce((a, r) => a + Number(r.n), 0);
-        return { events: sum('e'), records: sum('v'), sessions, hours: [...new Set(rows.map((r) => Number(r.h)))].sort((a, b) => a - b) };
+        const hours = (kinds: string[]) => [...new Set(rows.filter((r) => kinds.includes(r.kind)).map((r) => Number(r.h)))].sort((a, b) => a - b);
+        return { events: sum('e'), records: sum('v'), sessions, hours: hours(['e', 'v']), sessionHours: hours(['s']) };
       });
     },
 
@@ -154,13 +157,15 @@ export function privacyRepo(db: Db): PrivacyRepo {
     },
     async pendingErasure(accountId, subject) {
       const r = await db.one<{ footprint: string }>('SELECT footprint FROM pending_erasures WHERE account_id = ? AND subject = ?', [accountId, subject]);
-      return r ? (JSON.parse(r.footprint) as { sessions: string[]; hours: number[] }) : null;
+      if (!r) return null;
+      const fp = JSON.parse(r.footprint) as { sessions: string[]; hours: number[]; sessionHours?: number[] };
+      return { sessions: fp.sessions, hours: fp.hours, sessionHours: fp.sessionHours ?? [] }; // kept before sessionHours: none
     },
     async startErasure(accountId, subject, where, at) {
       await db.run(
         `INSERT INTO pending_erasures VALUES (?, ?, ?, ?)
          ON CONFLICT (account_id, subject) DO UPDATE SET footprint = excluded.footprint`,
-        [accountId, subject, JSON.stringify({ sessions: where.sessions, hours: where.hours }), new Date(at)],
+        [accountId, subject, JSON.stringify({ sessions: where.sessions, hours: where.hours, sessionHours: where.sessionHours }), new Date(at)],
       );
     },
     async endErasure(accountId, subject) {
