@@ -33,7 +33,7 @@ const CreateBody = Type.Object({
     contentId: Type.Optional(Str), projectId: Type.Optional(Str), folder: Type.Optional(Str), userId: Type.Optional(Str),
     sessionId: Type.Optional(Str), deviceType: Type.Optional(Str), country: Type.Optional(Str),
     deviceLabel: Type.Optional(Type.String({ enum: [...DEVICE_LABELS], description: 'all (no filter), desktop, mobile (smartphones) or tablet, from the platform' })),
-  })),
+  }, { description: 'In the sessions scope a session is the period\'s by its first record; filters choose the records its row sums (a session with none chosen has no row)' })),
   gzip: Type.Optional(Type.Boolean()),
   zip: Type.Optional(Type.Boolean()),
   bom: Type.Optional(Type.Boolean({ description: 'CSV only: start each file with a UTF-8 byte order mark, so that Excel reads it as UTF-8' })),
