@@ -111,6 +111,9 @@ async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan,
       const name = nextName();
       const path = join(tmp, name);
       const written = plan.format === 'xlsx' ? { rows: await xlsxPart(snap, plan.source, path, part) } : await snap.copy(plan.source, part, { format: plan.format, path, gzip: plan.gzip });
+      // The parts were counted on the same snapshot: another count means the store's data disagrees
+      // with itself (rows counted twice or not at all), and a part written again would not shrink.
+      if (written.rows !== part.rows) throw new Error(`export part ${parts.length + 1}: ${written.rows} rows written where ${part.rows} were counted`);
       if (limit.over((await stat(path)).size, written.rows)) {
         await rm(path); // written again in smaller parts
         queue.unshift(part);

@@ -147,7 +147,7 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
  * - `pieces`: the keys of a piece of a dense CSV or JSON Lines part written by two connections at
  *   once (exportpieces.ts, inPieces): the part's file is whole about one piece's appending after its
  *   last piece is written;
- * - `gather`: the most records a span of a range of sessions gathers (exportsessions.ts, gatheredRange:
+ * - `gather`: the most records a span of a range of sessions gathers (exportsessions.ts, gathered:
  *   each span is sorted), beside `span` rowids;
  * - `sessions`: the most sessions a slice of a range of sessions sums (exportsessions.ts, sessionSlices):
  *   a slice's aggregate holds ~3 KB a session (the first non-null value of twenty attributes,

@@ -173,10 +173,10 @@ export function sessionReads(q: ConnQuerier, releaseCache: () => Promise<unknown
 
 /** A DuckDB list of file paths (export paths never hold quotes). */
 export const fileList = (files: readonly string[]) => `[${files.map((f) => `'${f}'`).join(', ')}]`;
-// Records gathered for a range of sessions (gatheredRange), sorted by session: small row groups,
+// Records gathered for a range of sessions (gathered), sorted by session: small row groups,
 // so that a slice reads little more than its sessions' records from each file.
 const GATHERED_SORTED = 'FORMAT PARQUET, COMPRESSION uncompressed, ROW_GROUP_SIZE 8192';
-/** Rowids a bucket of gatheredRange's count spans. */
+/** Rowids a bucket of gathered's count spans. */
 const BUCKET = 65_536;
 const MINUTE_US = 60_000_000;
 /** The order of two places among sessions: by start, then by session id as the store compares text (UTF-8 bytes). */

@@ -132,7 +132,7 @@ export function fromWhere(src: ExportSource, params: Param[], ids?: string[], pa
 }
 
 /**
- * The rows of one part, in key order (key scopes) or sorted and cut by offset (sessions). `inOrder`:
+ * The rows of one part, in key order (key scopes) or in the sessions' order (a slice of sessions). `inOrder`:
  * the range is read without ORDER BY, for a plan that keeps storage order (see `unsortedCopy`);
  * `pushed`: see fromWhere.
  */

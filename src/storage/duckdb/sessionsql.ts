@@ -9,7 +9,7 @@ import { afterRowid, FROM, recordsOf, whereSql } from './recordsql.ts';
 /** The value of the session's earliest record (by startedAt, then viewId) that has one. */
 const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FILTER (WHERE ${col} IS NOT NULL)`;
 
-/** The columns of a view record a session row is summed from (sessionsFrom), gathered (sessionRecordsSpan). */
+/** The columns of a view record a session row is summed from (sessionsFrom), gathered (rangedRecordsSpan). */
 const SESSION_ATTRS = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
   'country', 'region', 'city', 'lat', 'lon', 'org', 'url', 'referrer', 'domain'];
 const SESSION_INPUT = ['session_id', 'started_at', 'last_event_at', 'view_id', 'content_id', 'played', 'counted', 'completed', 'unique_seconds',
