@@ -6,8 +6,13 @@ import type { ExportSource, SessionBound } from '../types.ts';
 import type { Param } from './db.ts';
 import { afterRowid, FROM, recordsOf, whereSql } from './recordsql.ts';
 
-/** The value of the session's earliest record (by startedAt, then viewId) that has one. */
-const firstOf = (col: string) => `arg_min(${col}, (v.started_at, v.view_id)) FILTER (WHERE ${col} IS NOT NULL)`;
+/**
+ * The value of the session's earliest record (by startedAt, then viewId: `v.first_key`, their sort
+ * key as one BLOB, made once a record) that has one. Twenty arg_min() over a (startedAt, viewId)
+ * struct compared structs: a slice of 24,576 sessions summed in ~0.40 s so, ~0.32 s over the BLOB.
+ */
+const firstOf = (col: string) => `arg_min(${col}, v.first_key) FILTER (WHERE ${col} IS NOT NULL)`;
+const FIRST_KEY = "create_sort_key(started_at, 'ASC NULLS LAST', view_id, 'ASC NULLS LAST') AS first_key";
 
 /** The columns of a view record a session row is summed from (sessionsFrom), gathered (rangedRecordsSpan). */
 const SESSION_ATTRS = ['viewer', 'user_id', 'email', 'viewer_account_id', 'viewer_name', 'device_type', 'platform', 'browser', 'os', 'user_agent', 'ip',
@@ -59,7 +64,7 @@ function sessionSums(records: string, where: string): string {
       coalesce(sum(v.error_count), 0)::BIGINT AS error_count,
       ${firstOf('v.project_id')} AS project_id,
       ${SESSION_ATTRS.map((a) => `${firstOf(`v.${a}`)} AS ${a}`).join(',\n      ')}
-    FROM ${records} v WHERE ${where}
+    FROM (SELECT *, ${FIRST_KEY} FROM ${records}) v WHERE ${where}
     GROUP BY v.session_id`;
 }
 
