@@ -31,8 +31,8 @@ export function privacyRepo(db: Db): PrivacyRepo {
            UNION ALL
            SELECT 'v', epoch_ms(v.started_at) // ${HOUR}, count(*) FROM view_records v WHERE v.account_id = ? AND ${vw} GROUP BY ALL
            UNION ALL
-           SELECT DISTINCT 's', epoch_ms(v.session_started_at) // ${HOUR}, 0 FROM view_records v WHERE v.account_id = ? AND v.session_id IN ${VIEWER_SESSIONS}`,
-          [...ep, ...vp, accountId, accountId, userId, accountId, userId],
+           SELECT DISTINCT 's', epoch_ms(v.session_started_at) // ${HOUR}, 0 FROM view_records v WHERE v.account_id = ? AND v.session_id IN (SELECT unnest(?::JSON::VARCHAR[]))`,
+          [...ep, ...vp, accountId, JSON.stringify(sessions)],
         );
         const sum = (k: string) => rows.filter((r) => r.kind === k).reduce((a, r) => a + Number(r.n), 0);
         const hours = (kinds: string[]) => [...new Set(rows.filter((r) => kinds.includes(r.kind)).map((r) => Number(r.h)))].sort((a, b) => a - b);
