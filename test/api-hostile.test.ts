@@ -103,6 +103,10 @@ describe('on-demand exports refuse what they cannot do', () => {
     }
     refused(await api('POST', '/api/v1/exports', exportBody({ foo: 1 })), 400, /^"foo": unknown parameter; accepted: startDate, endDate/);
     refused(await api('POST', '/api/v1/exports', exportBody({ startDate: '2999-01-01', endDate: '2999-01-02' })), 400, /^startDate: 2999-01-01 has not begun; the latest date accepted is today/);
+    const before = (await api('GET', '/api/v1/exports?limit=100')).json.data.length;
+    const tomorrow = new Date(Date.parse(today) + 86_400_000).toISOString().slice(0, 10);
+    refused(await api('POST', '/api/v1/exports', exportBody({ endDate: tomorrow })), 400, new RegExp(`^endDate: ${tomorrow} has not begun; the latest date accepted is today, ${today} \\(UTC\\)`));
+    assert.equal((await api('GET', '/api/v1/exports?limit=100')).json.data.length, before, 'a refused export is not made');
     refused(await api('POST', '/api/v1/exports', exportBody({ startDate: `${today}T00:00:00Z` })), 400, /^startDate: ".*T00:00:00Z" is not a date YYYY-MM-DD/);
     refused(await api('POST', '/api/v1/exports', { endDate: today }), 400, /^startDate: required, a date YYYY-MM-DD/);
   });

@@ -45,7 +45,7 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
   app.post('/api/v1/exports', {
     schema: {
       summary: 'Start an on-demand export (answers 202; poll GET /api/v1/exports/{id})', tags: ['exports'],
-      description: 'Body: {"startDate","endDate" (YYYY-MM-DD, UTC, both included, at most 30 days from startDate, not before the raw retention), ' +
+      description: 'Body: {"startDate","endDate" (YYYY-MM-DD, UTC, both included, at most 30 days from startDate, not before the raw retention, not after today), ' +
         '"scope": "events"|"views"|"sessions" (one row a session)|"videos" (one row a catalog entry with its metrics), "types": ["events","quality","ads"], "format": "csv"|"jsonl"|"json"|"parquet"|"xlsx" (cells cut at 32,767 characters; a new sheet every 1,048,576 rows), "fields": ["name" | {"fieldName","aliasName"}], ' +
         '"filters": {"contentId","projectId","folder","userId","sessionId","deviceType","country","deviceLabel": "all"|"desktop"|"mobile"|"tablet"}, "gzip": bool, "zip": bool, "bom": bool (CSV only: each file starts with a UTF-8 byte order mark, so that Excel reads it as UTF-8)}. ' +
         'In the sessions scope a session is the period\'s by its first record, and filters choose the records its row sums (a session with none chosen has no row). Files are split into parts ' +

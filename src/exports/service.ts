@@ -290,6 +290,8 @@ export class ExportService extends PolledWorker {
     const today = localDate(this.opts.now(), 'UTC');
     if (startDate > today) throw bad(`startDate: ${startDate} has not begun; the latest date accepted is today, ${today} (UTC)`);
     if (endDate > addDays(startDate, this.opts.maxOnDemandDays)) throw bad(`endDate: at most ${this.opts.maxOnDemandDays} days from startDate; split longer periods into several exports`);
+    // A day after today would be reported as exported (the run's period) while it holds nothing yet.
+    if (endDate > today) throw bad(`endDate: ${endDate} has not begun; the latest date accepted is today, ${today} (UTC), whose export holds what has arrived when it runs`);
     // The first day whose every event is still kept: the sweeper deletes raw events older than now - rawDays.
     const oldest = localDate(Math.ceil((this.opts.now() - rawRetentionDays * DAY) / DAY) * DAY, 'UTC');
     if (startDate < oldest) throw bad(`startDate: raw events are kept ${rawRetentionDays} days; the earliest date accepted is ${oldest}`);
