@@ -280,6 +280,8 @@ describe('Contentsquare: once jobs, runs and parts', () => {
     assert.deepEqual(job.frequency, { value: 'once', dateRange: WINDOW });
     assert.ok(['ACTIVE', 'COMPUTING', 'COMPLETED'].includes(job.state));
     const run = await waitRun(job.id);
+    const native = await (await fetch(`${s.url}/api/v1/exports/${job.id}`, { headers: { authorization: `Bearer ${s.token}` } })).json();
+    assert.deepEqual([native.dialect, native.status], ['contentsquare', 'completed']);
     assert.equal(run.state, 'SUCCESS', JSON.stringify(run));
     assert.equal(run.jobId, job.id);
     assert.equal(run.rowCount, RECORDS);
@@ -550,6 +552,12 @@ describe('Contentsquare: queueing and recurring jobs', () => {
     assert.equal((await api('GET', `/v1/exports/${daily.id}/runs`)).json.payload.length, 0, 'no run until the scheduler makes one');
     const recurring = await api('GET', '/v1/exports?frequency=daily');
     assert.deepEqual(recurring.json.payload.map((j: any) => j.id), [daily.id]);
+    // The native API lists the account's every job: these marked as the dialect's, with no delivery.
+    const native = await (await fetch(`${s.url}/api/v1/scheduled-exports?limit=100`, { headers: { authorization: `Bearer ${s.token}` } })).json();
+    const mine = native.data.filter((j: any) => j.id === daily.id || j.id === hourly.id);
+    assert.deepEqual(mine.map((j: any) => [j.frequency, j.dialect, j.delivery]).sort(), [['daily', 'contentsquare', null], ['hourly', 'contentsquare', null]]);
+    const one = await (await fetch(`${s.url}/api/v1/scheduled-exports/${daily.id}`, { headers: { authorization: `Bearer ${s.token}` } })).json();
+    assert.equal(one.dialect, 'contentsquare');
   });
 });
 

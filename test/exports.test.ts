@@ -41,6 +41,7 @@ describe('on-demand exports', () => {
     const e = await exportAndWait({ startDate: yesterday, endDate: today, format: 'csv', scope: 'events', fields: ['id', 'event', 'viewerName', { fieldName: 'data', aliasName: 'payload' }, 'timestamp'] });
     assert.equal(e.status, 'completed', JSON.stringify(e));
     assert.equal(e.rows, 21);
+    assert.equal(e.dialect, null, 'a native export is no dialect\'s');
     assert.deepEqual(e.files.map((f: any) => f.rows), [7, 7, 7]);
     const rows: any[] = [];
     for (const f of e.files) {
@@ -258,7 +259,7 @@ describe('on-demand exports', () => {
     }
     const one = doc.paths['/api/v1/exports/{id}'].get.responses['200'].content['application/json'].schema;
     assert.deepEqual(one.properties.status.enum, ['pending', 'running', 'completed', 'failed', 'expired']);
-    assert.deepEqual(Object.keys(one.properties), ['id', 'createdAt', 'scope', 'format', 'status', 'rows', 'period', 'files', 'manifest', 'error', 'filesRemoved', 'attempts']);
+    assert.deepEqual(Object.keys(one.properties), ['id', 'createdAt', 'scope', 'format', 'dialect', 'status', 'rows', 'period', 'files', 'manifest', 'error', 'filesRemoved', 'attempts']);
     assert.ok(doc.paths['/api/v1/exports'].get.responses['200'].content['application/json'].schema.properties.data);
     assert.ok(doc.paths['/api/v1/fields'].get.responses['200'].content['application/json'].schema.properties.data);
   });

@@ -55,7 +55,8 @@ const Schedule = Type.Object({
   gzip: Type.Boolean(),
   zip: Type.Boolean(),
   bom: Type.Boolean(),
-  delivery: Type.Union([Destination, Type.Null()]),
+  delivery: Type.Union([Destination, Type.Null()], { description: 'null for a job of the Contentsquare dialect (see dialect)' }),
+  dialect: Type.Union([Str, Type.Null()], { description: 'contentsquare for a job made through the Contentsquare dialect (POST /v1/exports: it has no delivery, its client reads its runs at GET /v1/exports/{id}/runs), else null' }),
   nextRunAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the next run is due (in the past while catching up)' })),
 });
 

@@ -109,6 +109,7 @@ export class ScheduleService {
       delayMinutes: delayMinutesOf(s),
       scope: s.scope, format: s.format, types: s.types, fields: s.fields, filters: s.filters, gzip: s.gzip === true, zip: s.zip === true, bom: s.bom === true,
       delivery: dest ? { [dest.channel]: dest.target } : null,
+      dialect: typeof s.dialect === 'string' ? s.dialect : null,
       ...(nextRunAt !== null ? { nextRunAt: iso(nextRunAt) } : {}),
     };
   }

@@ -39,6 +39,7 @@ export const ExportView = Type.Composite([
     createdAt: Type.String({ format: 'date-time' }),
     scope: Type.String({ description: `${SCOPES.join(', ')}, or viewer (a per-viewer export: POST /api/v1/users/{userId}/export)` }),
     format: Type.String({ description: 'csv, jsonl, json, parquet or xlsx' }),
+    dialect: Nullable(Str, 'contentsquare for a job made through the Contentsquare dialect (POST /v1/exports; its client reads its runs at GET /v1/exports/{id}/runs), else null'),
   }),
   RunView,
 ]);

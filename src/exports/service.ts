@@ -337,7 +337,8 @@ export class ExportService extends PolledWorker {
     if (job.kind !== 'once') throw new AppError('not_found', `${shown(id)} is a scheduled export, not an on-demand one: GET /api/v1/scheduled-exports/{id}.`);
     const [run] = await this.store.jobs.runsOf(accountId, id); // made with its job (createJob)
     const scope = job.spec.viewer !== undefined ? 'viewer' : job.spec.scope;
-    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, ...this.viewRun(run!) };
+    const dialect = typeof job.spec.dialect === 'string' ? job.spec.dialect : null;
+    return { id: job.id, createdAt: new Date(job.createdAt).toISOString(), scope, format: job.spec.format, dialect, ...this.viewRun(run!) };
   }
 
   async list(accountId: string, page: { limit: number; offset: number }) {
