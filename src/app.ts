@@ -25,6 +25,7 @@ import type { ReportService } from './reports/service.ts';
 import { docsRoutes } from './http/docs.ts';
 import { sdkRoutes } from './http/sdk.ts';
 import { malformed } from './http/wellformed.ts';
+import { utf8JsonParser } from './http/json-body.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import type { AuditLog } from './privacy/audit.ts';
@@ -114,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Bodies are JSON (or, for the Contentsquare token and jobs, form-encoded; the collector takes any
   // type as text in its own scope): a JSON body sent as text/plain gets a 415, not "body must be object".
   fastify.removeContentTypeParser('text/plain');
+  // JSON bodies are UTF-8: another charset is a 415, bytes that are not UTF-8 a 400 (json-body.ts).
+  utf8JsonParser(fastify);
   // Every parsed body holds well-formed text, nested a bounded depth (wellformed.ts). A query string
   // cannot: it is flat, and its percent-encoded UTF-8 never decodes to a lone surrogate. Nor can a
   // body kept as text (the collector's, up to 1 MiB a request): decoded UTF-8 holds no lone surrogate.

@@ -89,6 +89,34 @@ describe('text that is not well-formed, and bodies nested too deep', () => {
     refused(await api('POST', '/api/v1/exports', `{"startDate":"${today}","endDate":"${today}","fields":${arr}}`), 400, /nested more than 32 levels/);
   });
 
+  it('a body that is not UTF-8 is a 400, another charset a 415; nothing is stored', async () => {
+    const send = (path: string, bytes: Buffer, type = 'application/json', token = s.token) =>
+      fetch(`${s.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: new Uint8Array(bytes) })
+        .then(async (r) => ({ status: r.status, text: await r.text() })).then((r) => ({ ...r, json: JSON.parse(r.text) }));
+    // "Café" in Latin-1: decoded as UTF-8 it became "Caf\ufffd" and was stored so.
+    const latin1 = (json: string) => Buffer.from(json, 'latin1');
+    const count = async () => [(await api('GET', '/api/v1/exports?limit=100')).json.data.length, (await api('GET', '/api/v1/scheduled-exports?limit=100')).json.data.length];
+    const before = await count();
+    const schedule = '{"name":"Café","frequency":"daily","delivery":{"webhook":"https://example.com/h"}}';
+    refused(await send('/api/v1/scheduled-exports', latin1(schedule)), 400, /^The body is not valid UTF-8; send JSON encoded as UTF-8/);
+    refused(await send('/api/v1/exports', latin1(JSON.stringify(exportBody({ filters: { folder: 'cours/été' } })))), 400, /not valid UTF-8/);
+    refused(await send('/api/v1/scheduled-exports', latin1(schedule), 'application/json; charset=iso-8859-1'), 415, /^charset=iso-8859-1 is not accepted; send JSON encoded as UTF-8/);
+    refused(await send('/api/v1/users/u1/export', latin1('{"format":"é"}')), 400, /not valid UTF-8/); // a route whose body may be left out
+    assert.deepEqual(await count(), before);
+    // The dialect answers in its own shape, JSON and form bodies alike.
+    const job = '{"name":"Rapport été","format":"CSV","scope":"views","deviceLabel":"all","frequency":{"value":"daily"},"fields":[{"fieldName":"view_id"}]}';
+    for (const [body, type] of [[latin1(job), 'application/json'], [latin1('name=été&format=CSV&scope=views&deviceLabel=all&frequency[value]=daily&fields[0][fieldName]=view_id'), 'application/x-www-form-urlencoded']] as const) {
+      const cs = await send('/v1/exports', body, type, csToken);
+      assert.equal(cs.status, 400, cs.text);
+      assert.deepEqual([cs.json.success, cs.json.errorCode], [false, 'INVALID_BODY']);
+      assert.match(cs.json.errorMessage, /not valid UTF-8/);
+    }
+    // UTF-8, declared or not, is taken.
+    const ok = await send('/api/v1/scheduled-exports', Buffer.from(schedule, 'utf8'), 'application/json; charset="UTF-8"');
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.json.name, 'Café');
+  });
+
   it('a long value is quoted shortened in the error', async () => {
     const r = await api('POST', '/api/v1/exports', exportBody({ format: 'x'.repeat(500_000) }));
     refused(r, 400, /^format: "x{10,}… \(500002 characters\) is not accepted; expected one of csv/);

@@ -5,6 +5,7 @@
  * as {} (then validated by its schema as usual), and its OpenAPI requestBody says `required: false`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { utf8JsonParser } from './json-body.ts';
 
 const MARK = 'x-optional-body';
 
@@ -29,12 +30,7 @@ export const OPTIONAL_BODY = {
  * no body on routes with OPTIONAL_BODY, and refused as before on the others.
  */
 export function acceptEmptyJsonBody(app: FastifyInstance): void {
-  const json = app.getDefaultJsonParser('remove', 'remove'); // prototype keys dropped, as by the root parser (app.ts)
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' && req.routeOptions.config.optionalBody) return done(null, undefined);
-    return json(req, body as string, done);
-  });
+  utf8JsonParser(app, (req) => req.routeOptions.config.optionalBody === true);
 }
 
 type Operation = { requestBody?: { required?: boolean }; [MARK]?: boolean };

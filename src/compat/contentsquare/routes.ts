@@ -13,6 +13,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import qs from 'qs';
 import { AppError } from '../../errors.ts';
 import { basic, bearer } from '../../http/auth.ts';
+import { utf8Text } from '../../http/json-body.ts';
 import type { ExportJobRow, ExportRunRow } from '../../storage/types.ts';
 import type { CompatDeps } from '../deps.ts';
 import { TOKEN_TTL_SECONDS, TokenIssuer } from './jwt.ts';
@@ -57,10 +58,16 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
   // The API "accepts form-encoded request bodies" (seeds/004), OAuth clients often post the token
   // request so, and nested parameters take brackets as Stripe-style clients write them:
   // frequency[value]=once&frequency[dateRange][from]=…&fields[0][fieldName]=session_id. Every value is a string.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 65_536 }, (_req, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 65_536 }, (req, body, done) => {
     let parsed: Record<string, unknown>;
+    let text: string;
     try {
-      parsed = qs.parse(body as string, { depth: 4, arrayLimit: 200, parameterLimit: 1_000, strictDepth: true, throwOnLimitExceeded: true });
+      text = utf8Text(req.headers['content-type'], body as Buffer, 'the form');
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    try {
+      parsed = qs.parse(text, { depth: 4, arrayLimit: 200, parameterLimit: 1_000, strictDepth: true, throwOnLimitExceeded: true });
     } catch (err) {
       return done(new CsError(400, 'INVALID_BODY', `The form body cannot be read (${(err as Error).message}); nest parameters at most 4 deep, as in fields[0][fieldName]=session_id.`), undefined);
     }
