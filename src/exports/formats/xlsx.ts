@@ -42,6 +42,8 @@ export interface XlsxOptions {
   maxRowsPerSheet?: number;
   /** Deflate level, 0–9; default 6. */
   compressionLevel?: number;
+  /** The time every entry of the package carries; default the time it is written. */
+  mtime?: Date;
 }
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
@@ -197,7 +199,7 @@ export class XlsxWriter {
     this.closed = true;
     this.endSheet();
     for (const [path, xml] of packageParts(this.names)) {
-      this.zip.addBuffer(Buffer.from(xml, 'utf8'), path, { compressionLevel: this.level });
+      this.zip.addBuffer(Buffer.from(xml, 'utf8'), path, { compressionLevel: this.level, mtime: this.opts.mtime });
     }
     this.zip.end();
     await this.done;
@@ -240,7 +242,7 @@ export class XlsxWriter {
     const sheet = new PassThrough({ highWaterMark: 1 << 20 });
     sheet.on('error', (err) => this.fail(err));
     this.sheet = sheet;
-    this.zip.addReadStream(sheet, `xl/worksheets/sheet${this.names.length}.xml`, { compressionLevel: this.level });
+    this.zip.addReadStream(sheet, `xl/worksheets/sheet${this.names.length}.xml`, { compressionLevel: this.level, mtime: this.opts.mtime });
     this.buf += `${SHEET_START}<row r="1">${this.header}</row>`;
     this.rowInSheet = 1;
   }
