@@ -175,6 +175,19 @@ describe('on-demand exports', () => {
       assert.match((await r.json()).error.message, re);
     }
   });
+  it('aliases in any script name the columns and keys of every format', async () => {
+    const fields = [{ fieldName: 'id', aliasName: 'Café' }, { fieldName: 'event', aliasName: '国家' }, { fieldName: 'viewerName', aliasName: 'हिन्दी नाम' }];
+    const names = fields.map((f) => f.aliasName);
+    const csv = await exportAndWait({ startDate: yesterday, endDate: today, format: 'csv', bom: true, fields });
+    assert.deepEqual(Object.keys((parse(await download(csv.files[0].url), { columns: true, bom: true }) as Array<Record<string, string>>)[0]!), names);
+    const jsonl = await exportAndWait({ startDate: yesterday, endDate: today, format: 'jsonl', fields });
+    assert.deepEqual(Object.keys(JSON.parse((await download(jsonl.files[0].url)).toString('utf8').split('\n')[0]!)), names);
+    const pq = await exportAndWait({ startDate: yesterday, endDate: today, format: 'parquet', fields });
+    const p = join(mkdtempSync(join(tmpdir(), 'alias-')), 'a.parquet');
+    writeFileSync(p, await download(pq.files[0].url));
+    const c = await (await DuckDBInstance.create(':memory:')).connect();
+    assert.deepEqual((await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${p}')`)).getRowObjectsJS().map((r) => r.column_name), names);
+  });
   it('views scope exports view records', async () => {
     const e = await exportAndWait({ startDate: today, endDate: today, format: 'jsonl', scope: 'views', fields: ['viewId', 'sessionId', 'counted', 'hm', 'uniqueSeconds'] });
     const all: any[] = [];
@@ -200,6 +213,16 @@ describe('on-demand exports', () => {
       // output names that differ only in case (a JSON export failed on them, a CSV renamed the second)
       [{ startDate: today, endDate: today, fields: [{ fieldName: 'id', aliasName: 'Name' }, { fieldName: 'event', aliasName: 'name' }] }, /"name" is used twice \(as "Name"; names are compared ignoring case\)/],
       [{ startDate: today, endDate: today, scope: 'videos', fields: [{ fieldName: 'content_id', aliasName: 'Id' }, { fieldName: 'title', aliasName: 'id' }] }, /ignoring case/],
+      // a misspelt key of a field (it was dropped, and the column kept its name)
+      [{ startDate: today, endDate: today, fields: [{ fieldName: 'country', alias: 'Land' }] }, /^fields\[0\]: "alias" is not a key of a field; a field takes fieldName and aliasName/],
+      // types outside the events scope (accepted and ignored: every record came out)
+      [{ startDate: today, endDate: today, scope: 'views', types: ['ads'] }, /^types: chooses raw events by category, in the events scope only; leave it out for scope views/],
+      // a folder the catalog cannot hold (the export came out empty)
+      [{ startDate: today, endDate: today, filters: { folder: 'courses/basics/' } }, /^filters\.folder: "courses\/basics\/" is not a folder path; expected names joined by "\/"/],
+      [{ startDate: today, endDate: today, filters: { folder: '/a' } }, /not a folder path/],
+      [{ startDate: today, endDate: today, filters: { folder: 'a//b' } }, /not a folder path/],
+      [{ startDate: today, endDate: today, fields: [{ fieldName: 'id', aliasName: '1st' }] }, /aliasName: "1st" must be 1–64 characters: letters and digits \(of any script\)/],
+      [{ startDate: today, endDate: today, fields: [{ fieldName: 'id', aliasName: 'a,b' }] }, /aliasName/],
       // a long value is quoted cut to 80 characters
       [{ startDate: today, endDate: today, fields: ['x'.repeat(5000)] }, /^fields\[0\]: unknown field "x{79}… \(5002 characters\) for scope events/],
     ];

@@ -7,6 +7,7 @@ import { requireToken } from '../http/auth.ts';
 import { PageQuery } from '../http/schemas.ts';
 import type { ProjectRow, Store, VideoPatch, VideoRow } from '../storage/types.ts';
 import { shown } from '../util/shown.ts';
+import { FOLDER_PATTERN } from './folders.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -15,7 +16,7 @@ const VideoBody = Type.Object({
   duration: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, description: 'Seconds' }))),
   kind: Type.Optional(Type.Union([Type.Literal('video'), Type.Literal('stream'), Type.Literal('event')])),
   projectId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
-  folder: Type.Optional(Nullable(Type.String({ maxLength: 1024, pattern: '^[^/]+(/[^/]+)*$', description: 'folder1/folder2' }))),
+  folder: Type.Optional(Nullable(Type.String({ maxLength: 1024, pattern: FOLDER_PATTERN, description: 'folder1/folder2' }))),
 }, { additionalProperties: false });
 
 const Video = Type.Object({

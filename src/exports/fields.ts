@@ -152,6 +152,8 @@ export interface FieldSelection {
   aliasName?: string;
 }
 
+const ALIAS = /^[\p{L}_][\p{L}\p{M}\p{N}_ .-]{0,63}$/u;
+
 /** Checks a selection: known fields, none twice, output names unique ignoring case. Returns [field, output name] pairs. */
 export function resolveFields(scope: ExportScope, selection: FieldSelection[] | undefined): Array<{ def: FieldDef; as: string }> {
   const defs = FIELDS[scope];
@@ -165,7 +167,8 @@ export function resolveFields(scope: ExportScope, selection: FieldSelection[] | 
     if (seen.has(def.name)) throw new FieldError(`fields[${i}]: field ${shown(def.name)} is selected twice`);
     seen.add(def.name);
     const as = s.aliasName ?? def.name;
-    if (!/^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$/.test(as)) throw new FieldError(`fields[${i}].aliasName: ${shown(as)} must be 1–64 letters, digits, space, _ . -, starting with a letter or _`);
+    // Letters and digits of any script (Unicode: "Café", "País", "国家"), none needing quotes in a CSV header.
+    if (!ALIAS.test(as)) throw new FieldError(`fields[${i}].aliasName: ${shown(as)} must be 1–64 characters: letters and digits (of any script), space, _ . -, starting with a letter or _`);
     // Compared ignoring case: column names are (DuckDB's, spreadsheet tools'), and two names that
     // differ only in case made a JSON export fail and a CSV one rename the second.
     const other = names.get(as.toLowerCase());

@@ -3,6 +3,7 @@
  * `workers` at once: see drain), retries from scratch, and the view of a job with its signed file links.
  */
 import { newId } from '../auth/secrets.ts';
+import { FOLDER_ACCEPTED, FOLDER_PATH } from '../catalog/folders.ts';
 import { deliveryFor } from '../delivery/outbox.ts';
 import { AppError } from '../errors.ts';
 import { EVENT_CATEGORIES, type EventCategory } from '../events/types.ts';
@@ -53,6 +54,8 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   if (!SCOPES.includes(scope)) throw bad(`scope: ${shown(body.scope)} is not accepted; expected one of ${SCOPES.join(', ')}`);
   const format = (body.format ?? 'jsonl') as ExportFormat;
   if (!FORMATS.includes(format)) throw bad(`format: ${shown(body.format)} is not accepted; expected one of ${FORMATS.join(', ')}`);
+  // Accepted and ignored outside the events scope, a client believed it had filtered (gzip and bom are refused so too).
+  if (body.types !== undefined && scope !== 'events') throw bad(`types: chooses raw events by category, in the events scope only; leave it out for scope ${scope}`);
   const types = (body.types ?? Object.keys(EVENT_CATEGORIES)) as EventCategory[];
   if (!Array.isArray(types) || types.length === 0 || types.some((t) => typeof t !== 'string' || !Object.hasOwn(EVENT_CATEGORIES, t))) {
     throw bad(`types: expected a non-empty list of ${Object.keys(EVENT_CATEGORIES).join(', ')}`);
@@ -62,6 +65,9 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
   const fields = rawFields.map((f, i): FieldSelection => {
     if (typeof f === 'string') return { fieldName: f };
     if (f && typeof f === 'object' && typeof (f as FieldSelection).fieldName === 'string') {
+      // A misspelt key ("alias") was dropped, and the column kept its name.
+      const extra = Object.keys(f).find((k) => k !== 'fieldName' && k !== 'aliasName');
+      if (extra !== undefined) throw bad(`fields[${i}]: ${shown(extra, 40)} is not a key of a field; a field takes fieldName and aliasName`);
       const a = (f as FieldSelection).aliasName;
       if (a !== undefined && typeof a !== 'string') throw bad(`fields[${i}].aliasName: expected a string`);
       return { fieldName: (f as FieldSelection).fieldName, aliasName: a };
@@ -81,6 +87,8 @@ export function parseSpec(body: Record<string, unknown>): ExportSpec {
     if (!(FILTER_KEYS as readonly string[]).includes(k)) throw bad(`filters.${k}: unknown filter; accepted: ${FILTER_KEYS.join(', ')}`);
     if (typeof v !== 'string' || v === '' || v.length > 1024) throw bad(`filters.${k}: expected a non-empty string`);
     if (k === 'deviceLabel' && !(DEVICE_LABELS as readonly string[]).includes(v)) throw bad(`filters.deviceLabel: ${shown(v)} is not accepted; expected one of ${DEVICE_LABELS.join(', ')}`);
+    // The catalog's folders have this form (catalog/routes.ts): another could never match, and the export came out empty.
+    if (k === 'folder' && !FOLDER_PATH.test(v)) throw bad(`filters.folder: ${shown(v)} is not a folder path; ${FOLDER_ACCEPTED}`);
     filters[k as (typeof FILTER_KEYS)[number]] = v;
   }
   for (const k of ['gzip', 'zip', 'bom'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw bad(`${k}: expected true or false`);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ZipFile } from '../util/zip.ts';
 import { newId } from '../auth/secrets.ts';
 import { checkEmailAddress, type Mailer } from '../delivery/email.ts';
+import { FOLDER_ACCEPTED, FOLDER_PATH } from '../catalog/folders.ts';
 import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import { writeTable } from '../exports/formats/table.ts';
@@ -112,8 +113,8 @@ export class ReportService extends PolledWorker {
     if (folders.length > MAX_FOLDERS) throw bad(`folders: at most ${MAX_FOLDERS}; a folder includes the folders nested in it`);
     const known = folders.length ? await this.store.reports.folders(accountId) : [];
     folders.forEach((f, i) => {
-      if (typeof f !== 'string' || f.length === 0 || f.length > 1024 || !/^[^/]+(\/[^/]+)*$/.test(f)) {
-        throw bad(`folders[${i}]: ${shown(f)} is not a folder path; expected names joined by "/" like "folder1/folder2", without a leading, trailing or double "/"`);
+      if (typeof f !== 'string' || f.length === 0 || f.length > 1024 || !FOLDER_PATH.test(f)) {
+        throw bad(`folders[${i}]: ${shown(f)} is not a folder path; ${FOLDER_ACCEPTED}`);
       }
       if (!known.some((k) => k === f || k.startsWith(f + '/'))) throw bad(`folders[${i}]: no content in this account is in folder ${shown(f)} or a folder nested in it`);
     });
