@@ -152,7 +152,7 @@ async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan,
           await writeTable(staged, 'jsonl', t.columns, rows());
           await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
           await rm(staged);
-        } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom });
+        } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom, mtime: entryTime(plan.source.toMs) });
         if (slice.rows === 0 && done < t.rows) throw new Error(`the staged rows end after ${done} of ${t.rows}`);
         if (limit.over((await stat(join(tmp, name))).size, slice.rows)) {
           await rm(join(tmp, name));
