@@ -219,6 +219,22 @@ describe('dashboard in Chromium', () => {
     await shot(page, 'scheduled');
   });
 
+  it('a Contentsquare job in the schedules list says where its runs are read', async () => {
+    const post = async (path: string, body: unknown, token: string) => {
+      const r = await fetch(`${s.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.ok(r.ok, `${path}: ${r.status}`);
+      return r.json();
+    };
+    const client = await post('/api/v1/oauth-clients', {}, s.token);
+    const token = (await (await fetch(`${s.url}/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: client.client_id, client_secret: client.client_secret, grant_type: 'client_credentials' }) })).json()).access_token;
+    await post('/v1/exports', { name: 'CS daily', format: 'CSV', scope: 'views', frequency: { value: 'daily' }, deviceLabel: 'all', fields: [{ fieldName: 'view_id' }] }, token);
+    await page.goto(`${s.url}/exports?tab=scheduled`);
+    const row = page.locator('.schedule', { hasText: 'CS daily' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Every day · views · CSV → read through the Contentsquare API/);
+  });
+
   it('a report is built and its ZIP downloads', async () => {
     await page.goto(`${s.url}/exports?tab=reports`);
     await page.selectOption('[data-testid=new-report] select >> nth=0', 'all_time');

@@ -9,7 +9,7 @@ import { BomField, Field, FORMATS, SCOPES, utcWindow, val } from './form';
 
 interface Schedule {
   id: string; name: string | null; frequency: string; state: string; disabledReason: string | null; createdAt: string;
-  scope: string; format: string; delivery: { webhook?: string; email?: string } | null; nextRunAt?: string;
+  scope: string; format: string; delivery: { webhook?: string; email?: string } | null; dialect: string | null; nextRunAt?: string;
 }
 interface Attempt { deliveryId: string; runId: string; attempt: number; at: string; statusCode: number | null; error: string | null; durationMs: number; outcome: string; nextAttemptAt: string | null }
 interface Run {
@@ -18,7 +18,8 @@ interface Run {
 }
 
 const EVERY: Record<string, string> = { hourly: 'hour', daily: 'day', weekly: 'week' };
-const destination = (s: Schedule) => s.delivery?.webhook ?? s.delivery?.email ?? '—';
+// A Contentsquare job has no delivery: its client reads its runs through that API.
+const destination = (s: Schedule) => s.delivery?.webhook ?? s.delivery?.email ?? (s.dialect === 'contentsquare' ? 'read through the Contentsquare API' : '—');
 
 function NewSchedule({ onCreated }: { onCreated: (secret: string | null) => void }) {
   const [form, setForm] = useState({ name: '', frequency: 'daily', channel: 'webhook', target: '', scope: 'events', format: 'csv', delayMinutes: '0' });
