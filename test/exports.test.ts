@@ -236,6 +236,47 @@ describe('on-demand exports', () => {
     const kept = await fetch(`${s.url}/api/v1/exports`, { method: 'POST', headers: auth(), body: JSON.stringify({ startDate: dayOf(Date.now() - 89 * DAY), endDate: dayOf(Date.now() - 88 * DAY) }) });
     assert.equal(kept.status, 202, 'the next day is kept whole');
   });
+  it('downloads resume: one byte range (206), If-Range, ETag (304), a range past the end (416)', async () => {
+    const e = await exportAndWait({ startDate: yesterday, endDate: today, format: 'jsonl', fields: ['id', 'event', 'viewerName'] });
+    const f = e.files[0];
+    const whole = await download(f.url);
+    assert.equal(whole.length, f.size);
+    const get = (headers: Record<string, string>, method = 'GET') => fetch(f.url, { method, headers });
+    const head = await get({}, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('accept-ranges'), 'bytes');
+    assert.equal(head.headers.get('content-length'), String(f.size));
+    assert.equal(head.headers.get('content-type'), 'application/x-ndjson');
+    const etag = head.headers.get('etag')!;
+    assert.ok(etag && head.headers.get('last-modified'));
+    // A download cut off after 100 bytes goes on from byte 100, and the pieces make the file.
+    const rest = await get({ range: 'bytes=100-' });
+    assert.equal(rest.status, 206);
+    assert.equal(rest.headers.get('content-range'), `bytes 100-${f.size - 1}/${f.size}`);
+    assert.match(rest.headers.get('content-disposition')!, /^attachment; filename="part-00001\.jsonl"$/);
+    const joined = Buffer.concat([whole.subarray(0, 100), Buffer.from(await rest.arrayBuffer())]);
+    assert.equal(createHash('sha256').update(joined).digest('hex'), f.sha256);
+    const first = await get({ range: 'bytes=0-9' });
+    assert.deepEqual([first.status, Buffer.from(await first.arrayBuffer())], [206, whole.subarray(0, 10)]);
+    const last = await get({ range: 'bytes=-5' });
+    assert.deepEqual([last.status, Buffer.from(await last.arrayBuffer())], [206, whole.subarray(-5)]);
+    // If-Range with the file's ETag gives the range; with another, the whole file.
+    assert.equal((await get({ range: 'bytes=0-9', 'if-range': etag })).status, 206);
+    const stale = await get({ range: 'bytes=0-9', 'if-range': '"other"' });
+    assert.deepEqual([stale.status, Buffer.from(await stale.arrayBuffer()).length], [200, f.size]);
+    // (fetch adds Cache-Control: no-cache to a conditional request, which asks for the file again: 200)
+    assert.equal((await get({ 'if-none-match': etag, 'cache-control': 'max-age=0' })).status, 304);
+    const past = await get({ range: `bytes=${f.size}-` });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${f.size}`);
+    const body = await past.json();
+    assert.equal(body.error.code, 'range_not_satisfiable');
+    assert.match(body.error.message, new RegExp(`past the end of the file \\(${f.size} bytes\\)`));
+    // The link is still checked first: a range does not get around it.
+    const forged = new URL(f.url);
+    forged.searchParams.set('sig', 'A'.repeat(forged.searchParams.get('sig')!.length));
+    assert.equal((await fetch(forged, { headers: { range: 'bytes=0-9' } })).status, 403);
+  });
   it('signed links: any byte changed → 403, past expiry → 410', async () => {
     const e = await exportAndWait({ startDate: today, endDate: today, format: 'csv', fields: ['id'] });
     const url = new URL(e.files[0].url);
@@ -276,7 +317,7 @@ describe('on-demand exports', () => {
     for (const [path, type] of [['/downloads/{runId}/{name}', 'text/csv; charset=utf-8'], ['/downloads/reports/{id}/{name}', 'application/zip']]) {
       const op = doc.paths[path].get;
       assert.deepEqual(op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.required]), [['expires', true], ['sig', true]], path);
-      assert.deepEqual(Object.keys(op.responses), ['200', '403', '410'], path);
+      assert.deepEqual(Object.keys(op.responses), ['200', '206', '304', '403', '410', '412', '416'], path);
       assert.ok(op.responses['200'].content[type], path);
       assert.deepEqual(Object.keys(op.responses['410'].content['application/json'].schema.properties.error.properties), ['code', 'message'], path);
     }

@@ -1,11 +1,11 @@
 /** On-demand exports, the field catalog and signed downloads. */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
 import { AppError } from '../errors.ts';
 import { requireToken } from '../http/auth.ts';
+import { sendStoredFile } from '../http/file-send.ts';
 import { PageQuery, Pending, signedDownload } from '../http/schemas.ts';
 import type { Store } from '../storage/types.ts';
 import { FIELDS, SCOPES, type ExportScope } from './fields.ts';
@@ -94,14 +94,9 @@ export async function exportRoutes(app: FastifyInstance, deps: ExportRouteDeps):
     const check = signer.check(`/downloads/${runId}/${name}`, expires, sig, now());
     if (check === 'forged') throw new AppError('forbidden', 'This download link is not valid: it was altered or is incomplete.');
     if (check === 'expired') throw new AppError('gone', 'This download link has expired; export the data again.');
+    const gone = 'This file is no longer kept; export the data again.';
     const path = await exportService.filePath(runId, name);
-    const size = path ? await stat(path).then((s) => s.size, () => null) : null;
-    if (!path || size === null) throw new AppError('gone', 'This file is no longer kept; export the data again.');
-    const ext = name.split('.').pop()!;
-    return reply
-      .type(TYPES[ext] ?? 'application/octet-stream')
-      .header('Content-Disposition', `attachment; filename="${name}"`)
-      .header('Content-Length', String(size))
-      .send(createReadStream(path));
+    if (!path) throw new AppError('gone', gone);
+    return sendStoredFile(req, reply, { dir: dirname(path), name: basename(path), type: TYPES[name.split('.').pop()!] ?? 'application/octet-stream', gone });
   });
 }

@@ -37,9 +37,13 @@ export function signedDownload(types: readonly string[], gone: string) {
       sig: Type.String({ description: 'From the link: its signature' }),
     }),
     response: {
-      200: { description: 'The file, as an attachment (Content-Disposition)', content: Object.fromEntries(types.map((t) => [t, { schema: file }])) },
+      200: { description: 'The file, as an attachment (Content-Disposition), with Accept-Ranges, ETag and Last-Modified', content: Object.fromEntries(types.map((t) => [t, { schema: file }])) },
+      206: { description: 'One byte range of the file (Range: bytes=start-end, start- or -suffix; If-Range honoured), with Content-Range: resumes a cut-off download', content: Object.fromEntries(types.map((t) => [t, { schema: file }])) },
+      304: { description: 'Not modified (If-None-Match or If-Modified-Since matched)', type: 'null' },
       403: ErrorAnswer('forbidden: the link was altered, is incomplete (expires or sig missing) or was not made by this server'),
       410: ErrorAnswer(`gone: the link has expired, or ${gone}`),
+      412: ErrorAnswer('precondition_failed: If-Match or If-Unmodified-Since does not hold'),
+      416: ErrorAnswer('range_not_satisfiable: the range lies past the end of the file (Content-Range: bytes */size)'),
     },
   };
 }

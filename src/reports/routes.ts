@@ -1,6 +1,5 @@
 /** Reports: POST/GET /api/v1/reports and the signed download of a report's ZIP. */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.ts';
@@ -8,6 +7,7 @@ import { AppError } from '../errors.ts';
 import { REPORT_FIELDS } from '../exports/fields.ts';
 import type { LinkSigner } from '../exports/links.ts';
 import { requireToken } from '../http/auth.ts';
+import { sendStoredFile } from '../http/file-send.ts';
 import { PageQuery, Pending, signedDownload } from '../http/schemas.ts';
 import { PRESETS } from './period.ts';
 import type { ReportService } from './service.ts';
@@ -111,13 +111,9 @@ export async function reportRoutes(app: FastifyInstance, deps: ReportRouteDeps):
     const check = signer.check(`/downloads/reports/${id}/${name}`, expires, sig, now());
     if (check === 'forged') throw new AppError('forbidden', 'This download link is not valid: it was altered or is incomplete.');
     if (check === 'expired') throw new AppError('gone', 'This download link has expired; generate the report again.');
+    const gone = 'This report is no longer kept; generate it again.';
     const path = await reportService.filePath(id, name);
-    const size = path ? await stat(path).then((s) => s.size, () => null) : null;
-    if (!path || size === null) throw new AppError('gone', 'This report is no longer kept; generate it again.');
-    return reply
-      .type('application/zip')
-      .header('Content-Disposition', `attachment; filename="${name}"`)
-      .header('Content-Length', String(size))
-      .send(createReadStream(path));
+    if (!path) throw new AppError('gone', gone);
+    return sendStoredFile(req, reply, { dir: dirname(path), name: basename(path), type: 'application/zip', gone });
   });
 }
