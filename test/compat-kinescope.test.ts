@@ -223,7 +223,15 @@ describe('kinescope errors', () => {
     [`/v1/analytics?${period}&group_by=video_id&order=country.asc`, 400216, /^order: "country" is not a sort field/],
     [`/v1/analytics?${period}&group_by=video_id&order=completion_rate.desc`, 400216, /not a sort field/],
     [`/v1/analytics?from=1980-01-01&to=${D2}&group_by=date`, 400400, /^group_by: date lists at most 3700 days/],
+    // A date-time of a day that does not exist was read as the next one (Date.parse rolls it over).
+    [`/v1/analytics/overview?from=2026-11-31T00:00:00Z&to=${D2}`, 400400, /^from: "2026-11-31T00:00:00Z" is not a date/],
+    [`/v1/analytics/overview?from=${D0}&to=${D0}T24:00:00Z`, 400400, /^to: .* is not a date/],
   ];
+  it('group_by=date over 3,651–3,700 days lists every day (the stats listed only days with data past 3,650)', async () => {
+    const r = await get(`/v1/analytics?from=${date(today - 3682 * DAY)}&to=${date(today)}&group_by=date&per_page=1`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.meta.pagination.total, 3683);
+  });
   for (const [path, code, message] of cases) {
     it(`${code} for ${path.replace(/\d{4}-\d{2}-\d{2}/g, 'D')}`, async () => {
       const r = await get(path);

@@ -161,6 +161,7 @@ describe('Wistia /stats/medias/{id}/events', () => {
     }
     assert.equal((await events('', 'many')).length, 100);
     assert.equal((await events('limit=5000', 'many')).length, 1000);
+    assert.equal((await events('limit=99999999999999999999', 'many')).length, 1000, 'however many digits');
     assert.equal((await events('limit=1000', 'many')).length, 1000);
     const last = await events('limit=1000&offset=1000', 'many');
     assert.deepEqual(last.map((e) => e.visitor_key), ['b-1', 'b-0'], 'newest first: the oldest two are last');

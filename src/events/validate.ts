@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { DEVICE_TYPES, EVENT_NAMES, type ClientEvent, type DeviceType, type EventName } from './types.ts';
+import { realDateTime } from '../metrics/period.ts';
 
 export type Validated = { ok: true; event: ClientEvent } | { ok: false; field: string; error: string };
 
@@ -60,7 +61,8 @@ function parseTimestamp(v: unknown, opts: ValidateOptions): number {
   } else if (typeof v === 'string') {
     if (!ISO_WITH_OFFSET.test(v)) return fail('timestamp', 'must be ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
     ms = Date.parse(v);
-    if (Number.isNaN(ms)) return fail('timestamp', 'is not a real date and time');
+    // Date.parse rolls 2026-11-31 over to December 1: the event would be stored on another day.
+    if (Number.isNaN(ms) || !realDateTime(v)) return fail('timestamp', 'is not a real date and time');
   } else {
     return fail('timestamp', 'is required: ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
   }

@@ -2,7 +2,8 @@
 import { shown } from '../util/shown.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+// RFC 3339 (its T and Z may be lower case, §5.6); realDateTime checks the fields' values.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 const DAY = 86_400_000;
 
 export class PeriodError extends Error {}
@@ -29,15 +30,32 @@ export function tzOffset(ms: number, tz: string): number {
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
-/** The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`. */
+/**
+ * The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`: its midnight less the offset
+ * then in force, or, where a change of offset skips midnight (America/Santiago and America/Havana
+ * move to summer time at 00:00), the change itself, the first instant of that date. The candidates
+ * are midnight less the offsets a day and a half before and after, and the first of them whose local
+ * date is `date` is the start (the offset at midnight alone gave 03:00Z for Santiago's 2026-09-06,
+ * 23:00 on the 5th there).
+ */
 export function dayStartUtc(date: string, tz: string): number {
   const [, y, m, d] = /^([+-]?\d+)-(\d+)-(\d+)$/.exec(date)!.map(Number);
   const at = new Date(0);
   at.setUTCFullYear(y!, m! - 1, d); // Date.UTC would read years 0–99 as 1900–1999
   const wall = at.getTime();
-  let t = wall - tzOffset(wall, tz);
-  t = wall - tzOffset(t, tz);
-  return t;
+  const near = wall - tzOffset(wall - tzOffset(wall, tz), tz);
+  const candidates = [wall - tzOffset(wall - 1.5 * DAY, tz), wall - tzOffset(wall + 1.5 * DAY, tz), near].sort((a, b) => a - b);
+  return candidates.find((t) => localDate(t, tz) === date) ?? near;
+}
+
+/**
+ * Whether the date and time of an ISO 8601 date-time (already matched by a pattern) are real: a day
+ * of its month, hours to 23, minutes and seconds to 59. Date.parse rolls 2026-11-31 over to
+ * December 1 and reads T24:00 as the next midnight, so a request for one day answered for another.
+ */
+export function realDateTime(v: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2}))?/.exec(v);
+  return !!m && isRealDate(m[1]!) && Number(m[2]) <= 23 && Number(m[3]) <= 59 && Number(m[4] ?? 0) <= 59;
 }
 
 export function isRealDate(s: string): boolean {
@@ -73,7 +91,7 @@ export function parsePeriod(from: string, to: string, tz: string): { fromMs: num
   if (!isValidTimeZone(tz)) throw new PeriodError(`tz: ${shown(tz)} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`);
   const bound = (name: string, v: string, end: boolean): number => {
     if (isRealDate(v)) return end ? dayStartUtc(addDays(v, 1), tz) : dayStartUtc(v, tz);
-    if (INSTANT.test(v) && !Number.isNaN(Date.parse(v))) return Date.parse(v) + (end ? 1 : 0);
+    if (INSTANT.test(v) && realDateTime(v) && !Number.isNaN(Date.parse(v.toUpperCase()))) return Date.parse(v.toUpperCase()) + (end ? 1 : 0);
     throw new PeriodError(`${name}: ${shown(v)} is not a date; expected YYYY-MM-DD or RFC 3339 (2024-01-31T12:00:00Z)`);
   };
   const fromMs = bound('from', from, false);
@@ -106,11 +124,20 @@ export function hoursOf(fromMs: number, toMs: number, tz: string): string[] {
   return [...out];
 }
 
-/** Every local date of a period, in order (for filling days without data). */
+/** The most days datesOf lists. */
+export const MAX_LISTED_DAYS = 3700;
+
+/** Every local date of a period, in order (for filling days without data), at most MAX_LISTED_DAYS. */
 export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
   const out: string[] = [];
-  for (let d = localDate(fromMs, tz); dayStartUtc(d, tz) < toMs && out.length < 3700; d = addDays(d, 1)) out.push(d);
+  for (let d = localDate(fromMs, tz); dayStartUtc(d, tz) < toMs && out.length < MAX_LISTED_DAYS; d = addDays(d, 1)) out.push(d);
   return out;
+}
+
+/** Every local date of a period, or null when it has more than MAX_LISTED_DAYS. */
+export function everyDateOf(fromMs: number, toMs: number, tz: string): string[] | null {
+  const days = datesOf(fromMs, toMs, tz);
+  return days.length < MAX_LISTED_DAYS || dayStartUtc(addDays(days[days.length - 1]!, 1), tz) >= toMs ? days : null;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, SnapshotStore, Store } from '../storage/types.ts';
 import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
 import type { Materializer } from './materializer.ts';
-import { addDays, datesOf, dayStartUtc, hoursOf, localDate } from './period.ts';
+import { addDays, datesOf, dayStartUtc, everyDateOf, hoursOf, localDate } from './period.ts';
 import { deriveMetrics, type Metric } from './registry.ts';
 
 export interface StatsRequest {
@@ -33,8 +33,6 @@ export interface Order {
 
 const keyId = (k: GroupKey) => JSON.stringify(k);
 const MAX_HEATMAP_SECONDS = 86_400;
-/** datesOf() lists at most 3700 days; longer periods list the days that have data. */
-const MAX_LISTED_DAYS = 3650;
 
 export class StatsService {
   constructor(
@@ -94,7 +92,9 @@ export class StatsService {
    * (all time), the days from the first one with data to the last one with data or today.
    */
   private days(req: Pick<StatsRequest, 'fromMs' | 'toMs' | 'tz'>, present: Array<string | null | undefined>): string[] {
-    if (req.toMs - req.fromMs <= MAX_LISTED_DAYS * 86_400_000) return datesOf(req.fromMs, req.toMs, req.tz);
+    // Every day while datesOf can list them all (the Kinescope dialect refuses a longer date grouping).
+    const every = everyDateOf(req.fromMs, req.toMs, req.tz);
+    if (every) return every;
     const seen = present.filter((d): d is string => !!d).sort();
     const lastDay = localDate(Math.min(req.toMs - 1, this.now()), req.tz);
     const first = seen[0] ?? lastDay;

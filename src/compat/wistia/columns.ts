@@ -41,9 +41,11 @@ function single(q: Raw, name: string): string | undefined {
   return v;
 }
 
-function integer(q: Raw, name: string, min: number, help: string): number | undefined {
+function integer(q: Raw, name: string, min: number, help: string, cap?: number): number | undefined {
   const v = single(q, name);
   if (v === undefined) return undefined;
+  // Past `cap`, however many digits, a whole number gives `cap` (limit=99999999999999999 gives 1000).
+  if (cap !== undefined && /^\d{1,4096}$/.test(v) && BigInt(v) > BigInt(cap)) return cap;
   const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new WistiaParamError(`${name}: ${shown(v)} is not accepted; ${help}.`);
   return n;
@@ -66,7 +68,7 @@ export function parseWistiaQuery(q: Raw): WistiaQuery {
   if (filter !== undefined && filter !== 'view') {
     throw new WistiaParamError(`filter: ${shown(filter)} is not accepted; the only filter is filter=view (events where the video was played); leave it out for every event.`);
   }
-  const limit = integer(q, 'limit', 1, `expected a whole number from 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values give ${MAX_LIMIT})`);
+  const limit = integer(q, 'limit', 1, `expected a whole number from 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values give ${MAX_LIMIT})`, MAX_LIMIT);
   const offset = integer(q, 'offset', 0, 'expected a whole number ≥ 0 (default 0)');
   const start = date(q, 'start_date');
   const end = date(q, 'end_date');
