@@ -33,18 +33,21 @@ export function tzOffset(ms: number, tz: string): number {
 /**
  * The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`: its midnight less the offset
  * then in force, or, where a change of offset skips midnight (America/Santiago and America/Havana
- * move to summer time at 00:00), the change itself, the first instant of that date. The candidates
- * are midnight less the offsets a day and a half before and after, and the first of them whose local
- * date is `date` is the start (the offset at midnight alone gave 03:00Z for Santiago's 2026-09-06,
- * 23:00 on the 5th there).
+ * move to summer time at 00:00), the change itself, the first instant of that date. Where the
+ * offsets a day and a half before and after differ, the candidates are midnight less each of them
+ * (and less the offset at midnight), and the first whose local date is `date` is the start (the
+ * offset at midnight alone gave 03:00Z for Santiago's 2026-09-06, 23:00 on the 5th there).
  */
 export function dayStartUtc(date: string, tz: string): number {
   const [, y, m, d] = /^([+-]?\d+)-(\d+)-(\d+)$/.exec(date)!.map(Number);
   const at = new Date(0);
   at.setUTCFullYear(y!, m! - 1, d); // Date.UTC would read years 0–99 as 1900–1999
   const wall = at.getTime();
+  const before = tzOffset(wall - 1.5 * DAY, tz);
+  const after = tzOffset(wall + 1.5 * DAY, tz);
+  if (before === after) return wall - before; // no change of offset near the day (nearly every day)
   const near = wall - tzOffset(wall - tzOffset(wall, tz), tz);
-  const candidates = [wall - tzOffset(wall - 1.5 * DAY, tz), wall - tzOffset(wall + 1.5 * DAY, tz), near].sort((a, b) => a - b);
+  const candidates = [wall - before, wall - after, near].sort((a, b) => a - b);
   return candidates.find((t) => localDate(t, tz) === date) ?? near;
 }
 
