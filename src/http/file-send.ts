@@ -18,11 +18,15 @@ export async function sendStoredFile(req: FastifyRequest, reply: FastifyReply, f
     r.stream.destroy();
     if (r.statusCode === 416) {
       const range = r.headers['Content-Range'] ?? '';
-      throw new AppError('range_not_satisfiable', `The range asked for lies past the end of the file (${/\d+$/.exec(range)?.[0] ?? '?'} bytes); ask for bytes=start-end within it, or leave Range out.`, { headers: { 'Content-Range': range } });
+      throw new AppError('range_not_satisfiable', `The range asked for is not a byte range of this file (${/\d+$/.exec(range)?.[0] ?? '?'} bytes); ask for bytes=start-end, start- or -suffix within it, or leave Range out.`, { headers: { 'Content-Range': range } });
     }
     if (r.statusCode === 412) throw new AppError('precondition_failed', 'The file does not match If-Match or If-Unmodified-Since: it is not the one you had.');
     if (r.statusCode === 404) throw new AppError('gone', file.gone);
     throw r.type === 'error' ? r.metadata.error : new AppError('internal');
   }
-  return reply.code(r.statusCode).headers(r.headers).type(file.type).header('Content-Disposition', `attachment; filename="${file.name}"`).send(r.stream);
+  // Revalidated, never reused unchecked: the files hold viewers' data, and an erasure or the retention
+  // may remove one before its link ends (a validator alone let caches keep a copy on a guess).
+  reply.code(r.statusCode).headers(r.headers).header('Cache-Control', 'private, no-cache');
+  if (r.statusCode !== 304) reply.type(file.type).header('Content-Disposition', `attachment; filename="${file.name}"`);
+  return reply.send(r.stream);
 }
