@@ -111,6 +111,14 @@ describe('text that is not well-formed, and bodies nested too deep', () => {
       assert.deepEqual([cs.json.success, cs.json.errorCode], [false, 'INVALID_BODY']);
       assert.match(cs.json.errorMessage, /not valid UTF-8/);
     }
+    // A percent-escape in a form is read as UTF-8 too ("%E9" is Latin-1 é: it was kept as those three characters).
+    const escaped = await send('/v1/exports', Buffer.from('name=Caf%E9&format=CSV&scope=views&deviceLabel=all&frequency[value]=daily&fields[0][fieldName]=view_id'), 'application/x-www-form-urlencoded', csToken);
+    assert.deepEqual([escaped.status, escaped.json.errorCode], [400, 'INVALID_BODY']);
+    assert.match(escaped.json.errorMessage, /"Caf%E9" holds a percent-escape that is not UTF-8/);
+    // All-ASCII text under a charset that names it is the same text: taken.
+    const ascii = await send('/api/v1/exports', Buffer.from(JSON.stringify(exportBody())), 'application/json; charset=us-ascii');
+    assert.equal(ascii.status, 202, ascii.text);
+    assert.deepEqual(await count(), [before[0]! + 1, before[1]]);
     // UTF-8, declared or not, is taken.
     const ok = await send('/api/v1/scheduled-exports', Buffer.from(schedule, 'utf8'), 'application/json; charset="UTF-8"');
     assert.equal(ok.status, 201, ok.text);

@@ -13,8 +13,9 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /** The text of a body that must be UTF-8; throws a 415 for another declared charset, a 400 for bytes that are not UTF-8. */
 export function utf8Text(contentType: string | undefined, body: Buffer, what = 'JSON'): string {
-  const charset = CHARSET.exec(contentType ?? '')?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+  const charset = CHARSET.exec(contentType ?? '')?.[1] || undefined;
+  // Text all ASCII reads the same in any charset that names it (us-ascii, ISO-8859-1, …).
+  if (charset !== undefined && !/^utf-?8$/i.test(charset) && !body.every((b) => b < 0x80)) {
     throw new AppError('unsupported_media_type', `charset=${charset.slice(0, 40)} is not accepted; send ${what} encoded as UTF-8 (charset=utf-8, or no charset).`);
   }
   if (!isUtf8(body)) throw new AppError('invalid_body', `The body is not valid UTF-8; send ${what} encoded as UTF-8.`);

@@ -58,6 +58,13 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
   // The API "accepts form-encoded request bodies" (seeds/004), OAuth clients often post the token
   // request so, and nested parameters take brackets as Stripe-style clients write them:
   // frequency[value]=once&frequency[dateRange][from]=…&fields[0][fieldName]=session_id. Every value is a string.
+  const strictFormDecode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      throw new CsError(400, 'INVALID_BODY', `The form body cannot be read: ${shown(s, 40)} holds a percent-escape that is not UTF-8; percent-encode the UTF-8 bytes of each character (é as %C3%A9).`);
+    }
+  };
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 65_536 }, (req, body, done) => {
     let parsed: Record<string, unknown>;
     let text: string;
@@ -67,8 +74,10 @@ export async function contentsquareRoutes(app: FastifyInstance, deps: CompatDeps
       return done(err as Error, undefined);
     }
     try {
-      parsed = qs.parse(text, { depth: 4, arrayLimit: 200, parameterLimit: 1_000, strictDepth: true, throwOnLimitExceeded: true });
+      // Percent-escapes must be UTF-8 too: qs kept "Caf%E9" (Latin-1 é) as those six characters.
+      parsed = qs.parse(text, { depth: 4, arrayLimit: 200, parameterLimit: 1_000, strictDepth: true, throwOnLimitExceeded: true, decoder: strictFormDecode });
     } catch (err) {
+      if (err instanceof CsError) return done(err, undefined);
       return done(new CsError(400, 'INVALID_BODY', `The form body cannot be read (${(err as Error).message}); nest parameters at most 4 deep, as in fields[0][fieldName]=session_id.`), undefined);
     }
     done(null, parsed);
