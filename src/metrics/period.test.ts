@@ -26,6 +26,28 @@ describe('dayStartUtc', () => {
       }
     }
   });
+
+  it('historic changes: a skipped day is empty, a change just after midnight moves the start, years before 100 are theirs', () => {
+    const cases: Array<[string, string]> = [['Pacific/Apia', '2011-12-30'], ['Pacific/Fakaofo', '2011-12-30'], ['Pacific/Kwajalein', '1993-08-21'],
+      ['Pacific/Kiritimati', '1994-12-31'], ['America/Toronto', '1919-03-31'], ['America/Sao_Paulo', '2018-11-04'], ['America/Havana', '2026-11-01']];
+    for (const [tz, day] of cases) {
+      for (const d of [addDays(day, -1), day, addDays(day, 1)]) {
+        const t = dayStartUtc(d, tz);
+        const next = dayStartUtc(addDays(d, 1), tz);
+        assert.ok(t <= next, `${tz} ${d}: days in order`);
+        if (t === next) assert.ok(localDate(t, tz) > d, `${tz} ${d}: an empty day is one the zone skipped`);
+        else {
+          assert.equal(localDate(t, tz), d, `${tz} ${d}: its start is on that date`);
+          assert.ok(localDate(t - 1, tz) < d, `${tz} ${d}: the instant before is on an earlier date`);
+        }
+      }
+    }
+    assert.equal(dayStartUtc('2011-12-30', 'Pacific/Apia'), dayStartUtc('2011-12-31', 'Pacific/Apia'), 'Samoa skipped 2011-12-30');
+    const y50 = new Date(0);
+    y50.setUTCFullYear(50, 0, 1);
+    assert.equal(dayStartUtc('0050-01-01', 'UTC'), y50.getTime());
+    assert.equal(localDate(dayStartUtc('0100-01-01', 'UTC') - 1, 'UTC'), '0099-12-31');
+  });
 });
 
 describe('parsePeriod', () => {

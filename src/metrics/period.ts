@@ -22,12 +22,15 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function tzOffset(ms: number, tz: string): number {
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
     formatters.set(tz, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-  return wall - Math.floor(ms / 1000) * 1000;
+  // The year as a number line holds it (1 BC is year 0), set whole: Date.UTC reads years 0–99 as 1900–1999.
+  const wall = new Date(0);
+  wall.setUTCFullYear(p.era === 'BC' ? 1 - Number(p.year) : Number(p.year), +p.month - 1, +p.day);
+  wall.setUTCHours(+p.hour, +p.minute, +p.second, 0);
+  return wall.getTime() - Math.floor(ms / 1000) * 1000;
 }
 
 /**
@@ -47,8 +50,20 @@ export function dayStartUtc(date: string, tz: string): number {
   const after = tzOffset(wall + 1.5 * DAY, tz);
   if (before === after) return wall - before; // no change of offset near the day (nearly every day)
   const near = wall - tzOffset(wall - tzOffset(wall, tz), tz);
-  const candidates = [wall - before, wall - after, near].sort((a, b) => a - b);
-  return candidates.find((t) => localDate(t, tz) === date) ?? near;
+  const starts = (t: number) => localDate(t, tz) === date && localDate(t - 1, tz) !== date;
+  const found = [wall - before, wall - after, near].sort((a, b) => a - b).find(starts);
+  if (found !== undefined) return found;
+  // A change inside the day's first instants but not at midnight (Toronto, 1919-03-31: 23:30 → 00:30),
+  // or a day skipped whole (Pacific/Apia, 2011-12-30: an empty day): the first instant whose local
+  // date is not before `date`, found by halving (a few days a century per zone).
+  let lo = wall - Math.max(before, after) - DAY;
+  let hi = wall - Math.min(before, after) + DAY;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (localDate(mid, tz) < date) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /**
@@ -139,6 +154,7 @@ export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
 
 /** Every local date of a period, or null when it has more than MAX_LISTED_DAYS. */
 export function everyDateOf(fromMs: number, toMs: number, tz: string): string[] | null {
+  if (toMs - fromMs > (MAX_LISTED_DAYS + 2) * DAY) return null; // far too long: not listed to find out
   const days = datesOf(fromMs, toMs, tz);
   return days.length < MAX_LISTED_DAYS || dayStartUtc(addDays(days[days.length - 1]!, 1), tz) >= toMs ? days : null;
 }
