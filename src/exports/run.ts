@@ -12,7 +12,7 @@ import { writeTable, xlsxType, type TableColumn } from './formats/table.ts';
 import { stagedRows, type StagedTable } from './videos.ts';
 import { XlsxWriter } from './formats/xlsx.ts';
 import { sha256File } from '../util/sha256.ts';
-import { ZipFile } from '../util/zip.ts';
+import { fixedTime, ZipFile } from '../util/zip.ts';
 
 export type ExportFormat = 'csv' | 'jsonl' | 'json' | 'parquet' | 'xlsx';
 
@@ -66,11 +66,11 @@ export function runDir(root: string, runId: string): string {
  * period, within what a ZIP's timestamps hold, so that the same rows give the same bytes (the time
  * of writing made every XLSX part's SHA-256 differ).
  */
-const entryTime = (ms: number) => new Date(Math.min(Math.max(ms, Date.UTC(1980, 0, 2)), Date.UTC(2037, 11, 31)));
+const entryTime = (ms: number) => Math.min(Math.max(ms, Date.UTC(1980, 0, 2)), Date.UTC(2037, 11, 31));
 
-async function zipFiles(dir: string, names: string[], out: string, mtime: Date): Promise<void> {
+async function zipFiles(dir: string, names: string[], out: string, ms: number): Promise<void> {
   const z = new ZipFile();
-  for (const n of names) z.addFile(join(dir, n), n, { mtime });
+  for (const n of names) z.addFile(join(dir, n), n, { ...fixedTime(ms), mode: 0o100644 }); // not the umask's
   z.end();
   await new Promise<void>((resolve, reject) => {
     const ws = createWriteStream(out);

@@ -22,3 +22,13 @@ export const ZipFile = yazl.ZipFile;
 export type ZipFile = yazl.ZipFile;
 /** The CRC-32 function yazl uses (for the tests). */
 export const yazlCrc32 = crc32;
+
+/**
+ * Entry options that date an entry at `ms` the same on every host: yazl writes the DOS time from the
+ * local clock's fields, so they are given the UTC ones, and the extended timestamp (Unix time, which
+ * would then be off by the host's offset) is left out.
+ */
+export function fixedTime(ms: number): { mtime: Date; forceDosTimestamp: true } {
+  const local = new Date(ms);
+  return { mtime: new Date(ms + local.getTimezoneOffset() * 60_000), forceDosTimestamp: true };
+}

@@ -46,7 +46,7 @@ function csvValue(v: unknown): CsvValue {
  * Writes `rows` (values in column order) to `path`; gzip applies to the text formats, bom (a UTF-8 byte
  * order mark first, for Excel) to CSV, mtime (the time of its entries) to XLSX.
  */
-export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean; mtime?: Date } = {}): Promise<number> {
+export async function writeTable(path: string, format: TableFormat, columns: TableColumn[], rows: Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>, opts: { gzip?: boolean; bom?: boolean; mtime?: number } = {}): Promise<number> {
   let n = 0;
   if (format === 'xlsx') {
     const w = new XlsxWriter(path, { columns: columns.map((c) => ({ name: c.name, type: xlsxType(c.type) })), mtime: opts.mtime });

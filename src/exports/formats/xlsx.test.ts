@@ -208,3 +208,24 @@ test('addRowLines (rows as bytes) writes what addRowsXml writes, across sheets a
   assert.equal(sb[1]!.rows[1]![0], 'row 3 ✓');
   await assert.rejects(new XlsxWriter(tmpFile(), { columns }).addRowLines(Buffer.from('<row></row>')), /partial row/);
 });
+
+test('a fixed mtime gives the same bytes whatever the host\'s time zone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xlsx-tz-'));
+  const zone = process.env.TZ;
+  try {
+    const sums: string[] = [];
+    for (const tz of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+      process.env.TZ = tz; // Node reads it again when it changes
+      const path = join(dir, `${tz.replace('/', '-')}.xlsx`);
+      const w = new XlsxWriter(path, { columns: [{ name: 'id', type: 'number' }], mtime: Date.UTC(2026, 10, 30) });
+      await w.addRow([1]);
+      await w.finish();
+      sums.push(readFileSync(path).toString('base64'));
+    }
+    assert.equal(new Set(sums).size, 1);
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

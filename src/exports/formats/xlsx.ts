@@ -26,7 +26,7 @@ import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ZipFile } from '../../util/zip.ts';
+import { fixedTime, ZipFile } from '../../util/zip.ts';
 import {
   MAX_COLS, MAX_ROWS, SHEET_END, SHEET_START, STYLE_DATE, STYLE_HEADER,
   cellXml, columnName, dateMs, excelSerial, packageParts, sheetName,
@@ -42,8 +42,8 @@ export interface XlsxOptions {
   maxRowsPerSheet?: number;
   /** Deflate level, 0–9; default 6. */
   compressionLevel?: number;
-  /** The time every entry of the package carries; default the time it is written. */
-  mtime?: Date;
+  /** The time every entry of the package carries (epoch ms, the same bytes on every host); default the time it is written. */
+  mtime?: number;
 }
 export interface XlsxResult { rows: number; sheets: number; bytes: number }
 
@@ -77,6 +77,7 @@ export class XlsxWriter {
   private error: Error | null = null;
   private onError: ((err: Error) => void) | null = null;
   private closed = false;
+  private readonly time: ReturnType<typeof fixedTime> | Record<string, never>;
 
   constructor(output: string | Writable, private readonly opts: XlsxOptions) {
     const { columns } = opts;
@@ -86,6 +87,7 @@ export class XlsxWriter {
       throw new RangeError(`maxRowsPerSheet must be an integer in 2–${MAX_ROWS}`);
     }
     this.level = opts.compressionLevel ?? 6;
+    this.time = opts.mtime === undefined ? {} : fixedTime(opts.mtime);
     this.types = columns.map((c) => c.type);
     this.refs = columns.map((_, i) => columnName(i));
     this.header = columns
@@ -199,7 +201,7 @@ export class XlsxWriter {
     this.closed = true;
     this.endSheet();
     for (const [path, xml] of packageParts(this.names)) {
-      this.zip.addBuffer(Buffer.from(xml, 'utf8'), path, { compressionLevel: this.level, mtime: this.opts.mtime });
+      this.zip.addBuffer(Buffer.from(xml, 'utf8'), path, { compressionLevel: this.level, ...this.time });
     }
     this.zip.end();
     await this.done;
@@ -242,7 +244,7 @@ export class XlsxWriter {
     const sheet = new PassThrough({ highWaterMark: 1 << 20 });
     sheet.on('error', (err) => this.fail(err));
     this.sheet = sheet;
-    this.zip.addReadStream(sheet, `xl/worksheets/sheet${this.names.length}.xml`, { compressionLevel: this.level, mtime: this.opts.mtime });
+    this.zip.addReadStream(sheet, `xl/worksheets/sheet${this.names.length}.xml`, { compressionLevel: this.level, ...this.time });
     this.buf += `${SHEET_START}<row r="1">${this.header}</row>`;
     this.rowInSheet = 1;
   }
