@@ -174,6 +174,9 @@ describe('dashboard in Chromium', () => {
 
   it('an on-demand export is created, completes and its part downloads', async () => {
     await page.goto(`${s.url}/exports`);
+    const today = new Date().toISOString().slice(0, 10); // the browser's own clock
+    // No day after today can be picked (the API refuses it).
+    assert.deepEqual(await page.$$eval('[data-testid=new-export] input[type=date]', (els) => els.map((e) => e.getAttribute('max'))), [today, today]);
     await page.selectOption('[data-testid=new-export] select >> nth=0', 'views');
     await page.check('[data-testid=new-export] [data-testid=bom]');
     await page.click('[data-testid=new-export] button[type=submit]');

@@ -52,8 +52,8 @@ function NewExport({ onCreated }: { onCreated: () => void }) {
         <Field label="Format">
           <select value={format} onChange={(e) => setFormat(val(e))}>{FORMATS.map((f) => <option key={f} value={f}>{f.toUpperCase()}</option>)}</select>
         </Field>
-        <Field label="From (UTC day)"><input type="date" required value={start} onInput={(e) => setStart(val(e))} /></Field>
-        <Field label="To (UTC day, included)" hint="At most 30 days after the start"><input type="date" required value={end} onInput={(e) => setEnd(val(e))} /></Field>
+        <Field label="From (UTC day)"><input type="date" required max={utcDate()} value={start} onInput={(e) => setStart(val(e))} /></Field>
+        <Field label="To (UTC day, included)" hint="At most 30 days after the start, and not after today"><input type="date" required max={utcDate()} value={end} onInput={(e) => setEnd(val(e))} /></Field>
         <Field label="Compression">
           <select value={packing} onChange={(e) => setPacking(val(e))}>
             <option value="none">None</option>{!packed && <option value="gzip">gzip each file</option>}<option value="zip">One ZIP</option>
