@@ -316,6 +316,7 @@ describe('on-demand exports', () => {
 
   it('OpenAPI: the download links need expires and sig, and answer the file, 403 or 410; the shape of an export', async () => {
     const doc = await (await fetch(`${s.url}/api/v1/openapi.json`)).json();
+    assert.match(doc.info.description, /JSON in UTF-8 \(bytes that are not UTF-8: 400; another charset, unless the text is all ASCII: 415\)/, 'the body rules are documented');
     for (const [path, type] of [['/downloads/{runId}/{name}', 'text/csv; charset=utf-8'], ['/downloads/reports/{id}/{name}', 'application/zip']]) {
       const op = doc.paths[path].get;
       assert.deepEqual(op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.required]), [['expires', true], ['sig', true]], path);
