@@ -175,7 +175,8 @@ describe('dashboard in Chromium', () => {
   it('an on-demand export is created, completes and its part downloads', async () => {
     await page.goto(`${s.url}/exports`);
     const today = new Date().toISOString().slice(0, 10); // the browser's own clock
-    // No day after today can be picked (the API refuses it).
+    // No day after today can be picked (the API refuses it). ($$eval does not wait: the form first.)
+    await page.waitForSelector('[data-testid=new-export] input[type=date] >> nth=1');
     assert.deepEqual(await page.$$eval('[data-testid=new-export] input[type=date]', (els) => els.map((e) => e.getAttribute('max'))), [today, today]);
     await page.selectOption('[data-testid=new-export] select >> nth=0', 'views');
     await page.check('[data-testid=new-export] [data-testid=bom]');
