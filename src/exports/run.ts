@@ -47,7 +47,7 @@ async function xlsxPart(snap: ExportSnapshot, src: ExportSource, path: string, p
   const columns = src.fields.map((f) => ({ name: f.as, type: xlsxType((types.get(f.name) ?? 'string') as TableColumn['type']) }));
   // Deflate level 1: a sheet's XML packs ~25:1 at level 1 against ~37:1 at 6, for a quarter of the
   // CPU; at a million rows that is seconds of the export's time (bench/README.md).
-  const w = new XlsxWriter(path, { columns, compressionLevel: 1, mtime: entryTime(src.toMs) });
+  const w = new XlsxWriter(path, { columns, compressionLevel: 1, mtime: entryTime(src) });
   try {
     if (part.rows > 0) await snap.xlsxRows(src, part, columns.map((c) => c.type), (rows) => w.addRowLines(rows), `${path}.rows`);
     return (await w.finish()).rows;
@@ -63,10 +63,10 @@ export function runDir(root: string, runId: string): string {
 
 /**
  * The time the entries of a run's ZIPs (an XLSX part, the ZIP around the parts) carry: the end of its
- * period, within what a ZIP's timestamps hold, so that the same rows give the same bytes (the time
- * of writing made every XLSX part's SHA-256 differ).
+ * period, so that the same rows give the same bytes (the time of writing made every XLSX part's
+ * SHA-256 differ); a ZIP's DOS time clamps it to 1980–2107 (yazl).
  */
-const entryTime = (ms: number) => Math.min(Math.max(ms, Date.UTC(1980, 0, 2)), Date.UTC(2037, 11, 31));
+const entryTime = (src: ExportSource) => src.toMs;
 
 async function zipFiles(dir: string, names: string[], out: string, ms: number): Promise<void> {
   const z = new ZipFile();
@@ -152,7 +152,7 @@ async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan,
           await writeTable(staged, 'jsonl', t.columns, rows());
           await store.exports.parquetFromJsonl(staged, t.columns, join(tmp, name));
           await rm(staged);
-        } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom, mtime: entryTime(plan.source.toMs) });
+        } else await writeTable(join(tmp, name), plan.format, t.columns, rows(), { gzip: plan.gzip, bom: plan.source.bom, mtime: entryTime(plan.source) });
         if (slice.rows === 0 && done < t.rows) throw new Error(`the staged rows end after ${done} of ${t.rows}`);
         if (limit.over((await stat(join(tmp, name))).size, slice.rows)) {
           await rm(join(tmp, name));
@@ -177,7 +177,7 @@ async function writeInto(store: Store, root: string, tmp: string, plan: RunPlan,
   await writeFile(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
   if (plan.zip) {
     const zipName = `export-${plan.runId}.zip`;
-    await zipFiles(tmp, [...parts.map((p) => p.name), MANIFEST], join(tmp, zipName), entryTime(plan.source.toMs));
+    await zipFiles(tmp, [...parts.map((p) => p.name), MANIFEST], join(tmp, zipName), entryTime(plan.source));
     for (const p of parts) await rm(join(tmp, p.name));
     // The manifest stays beside the ZIP too; the run lists the parts inside it.
     files = [{ name: zipName, rows: total, size: (await stat(join(tmp, zipName))).size, sha256: await sha256File(join(tmp, zipName)), parts: files }];

@@ -5,7 +5,7 @@
  * that then matched nothing). The text then goes to Fastify's own parser, prototype keys dropped.
  * The collector reads its body as text in its own scope and keeps such events (collector/routes.ts).
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
 
@@ -15,7 +15,7 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 export function utf8Text(contentType: string | undefined, body: Buffer, what = 'JSON'): string {
   const charset = CHARSET.exec(contentType ?? '')?.[1] || undefined;
   // Text all ASCII reads the same in any charset that names it (us-ascii, ISO-8859-1, …).
-  if (charset !== undefined && !/^utf-?8$/i.test(charset) && !body.every((b) => b < 0x80)) {
+  if (charset !== undefined && !/^utf-?8$/i.test(charset) && !isAscii(body)) {
     throw new AppError('unsupported_media_type', `charset=${charset.slice(0, 40)} is not accepted; send ${what} encoded as UTF-8 (charset=utf-8, or no charset).`);
   }
   if (!isUtf8(body)) throw new AppError('invalid_body', `The body is not valid UTF-8; send ${what} encoded as UTF-8.`);

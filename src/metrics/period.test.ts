@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateEvent } from '../events/validate.ts';
-import { addDays, dayStartUtc, everyDateOf, localDate, MAX_LISTED_DAYS, parsePeriod, PeriodError } from './period.ts';
+import { addDays, datesOf, dayStartUtc, listsEveryDate, localDate, MAX_LISTED_DAYS, parsePeriod, PeriodError } from './period.ts';
 
 const HOUR = 3_600_000;
 
@@ -61,7 +61,10 @@ describe('parsePeriod', () => {
   });
 });
 
-describe('everyDateOf', () => {
+/** datesOf's list when it holds every date of the period, else null. */
+const everyDateOf = (fromMs: number, toMs: number, tz: string) => (listsEveryDate(fromMs, toMs, tz) ? datesOf(fromMs, toMs, tz) : null);
+
+describe('listsEveryDate', () => {
   it(`lists every day up to ${MAX_LISTED_DAYS}, and answers null past it`, () => {
     const from = Date.UTC(2000, 0, 1);
     assert.equal(everyDateOf(from, from + MAX_LISTED_DAYS * 86_400_000, 'UTC')!.length, MAX_LISTED_DAYS);

@@ -37,8 +37,8 @@ export function tzOffset(ms: number, tz: string): number {
  * The UTC instant at which local day `date` (YYYY-MM-DD) starts in `tz`: its midnight less the offset
  * then in force, or, where a change of offset skips midnight (America/Santiago and America/Havana
  * move to summer time at 00:00), the change itself, the first instant of that date. Where the
- * offsets a day and a half before and after differ, the candidates are midnight less each of them
- * (and less the offset at midnight), and the first whose local date is `date` is the start (the
+ * offsets a day and a half before and after differ, the candidates are midnight less each of them,
+ * and the first that starts `date` is the start (the
  * offset at midnight alone gave 03:00Z for Santiago's 2026-09-06, 23:00 on the 5th there).
  */
 export function dayStartUtc(date: string, tz: string): number {
@@ -49,9 +49,8 @@ export function dayStartUtc(date: string, tz: string): number {
   const before = tzOffset(wall - 1.5 * DAY, tz);
   const after = tzOffset(wall + 1.5 * DAY, tz);
   if (before === after) return wall - before; // no change of offset near the day (nearly every day)
-  const near = wall - tzOffset(wall - tzOffset(wall, tz), tz);
   const starts = (t: number) => localDate(t, tz) === date && localDate(t - 1, tz) !== date;
-  const found = [wall - before, wall - after, near].sort((a, b) => a - b).find(starts);
+  const found = [wall - before, wall - after].sort((a, b) => a - b).find(starts);
   if (found !== undefined) return found;
   // A change inside the day's first instants but not at midnight (Toronto, 1919-03-31: 23:30 → 00:30),
   // or a day skipped whole (Pacific/Apia, 2011-12-30: an empty day): the first instant whose local
@@ -152,11 +151,9 @@ export function datesOf(fromMs: number, toMs: number, tz: string): string[] {
   return out;
 }
 
-/** Every local date of a period, or null when it has more than MAX_LISTED_DAYS. */
-export function everyDateOf(fromMs: number, toMs: number, tz: string): string[] | null {
-  if (toMs - fromMs > (MAX_LISTED_DAYS + 2) * DAY) return null; // far too long: not listed to find out
-  const days = datesOf(fromMs, toMs, tz);
-  return days.length < MAX_LISTED_DAYS || dayStartUtc(addDays(days[days.length - 1]!, 1), tz) >= toMs ? days : null;
+/** Whether datesOf lists every local date of the period: the day after its last possible one starts at or after `toMs`. */
+export function listsEveryDate(fromMs: number, toMs: number, tz: string): boolean {
+  return dayStartUtc(addDays(localDate(fromMs, tz), MAX_LISTED_DAYS), tz) >= toMs;
 }
 
 /**

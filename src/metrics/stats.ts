@@ -6,7 +6,7 @@
 import type { Dimension, GroupKey, RecordFilters, RecordRow, RecordSet, SnapshotStore, Store } from '../storage/types.ts';
 import { mergeHeatmap, decodeHm, perSecondCounts, encodeHm, type HmRun } from './hm.ts';
 import type { Materializer } from './materializer.ts';
-import { addDays, datesOf, dayStartUtc, everyDateOf, hoursOf, localDate } from './period.ts';
+import { addDays, datesOf, dayStartUtc, hoursOf, listsEveryDate, localDate } from './period.ts';
 import { deriveMetrics, type Metric } from './registry.ts';
 
 export interface StatsRequest {
@@ -93,8 +93,7 @@ export class StatsService {
    */
   private days(req: Pick<StatsRequest, 'fromMs' | 'toMs' | 'tz'>, present: Array<string | null | undefined>): string[] {
     // Every day while datesOf can list them all (the Kinescope dialect refuses a longer date grouping).
-    const every = everyDateOf(req.fromMs, req.toMs, req.tz);
-    if (every) return every;
+    if (listsEveryDate(req.fromMs, req.toMs, req.tz)) return datesOf(req.fromMs, req.toMs, req.tz);
     const seen = present.filter((d): d is string => !!d).sort();
     const lastDay = localDate(Math.min(req.toMs - 1, this.now()), req.tz);
     const first = seen[0] ?? lastDay;

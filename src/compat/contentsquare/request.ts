@@ -4,7 +4,7 @@
  * Reelstat camelCase names are accepted too) onto the export field catalog. Every refusal is a
  * CsError naming the parameter, what was wrong and what is accepted.
  */
-import { isRealDate } from '../../metrics/period.ts';
+import { isRealDate, realDateTime } from '../../metrics/period.ts';
 import { EVENT_CATEGORIES, type EventCategory } from '../../events/types.ts';
 import { FIELDS, FieldError, resolveFields, type FieldDef, type FieldSelection } from '../../exports/fields.ts';
 import { DEVICE_LABELS, type ExportSpec } from '../../exports/service.ts';
@@ -73,7 +73,7 @@ export function parseInstant(v: unknown): number | null {
   const d = DAY_RE.exec(v);
   if (d) return isRealDate(d[1]) ? Date.parse(`${d[1]}T00:00:00Z`) : null;
   const m = INSTANT_RE.exec(v);
-  if (!m || !isRealDate(m[1]) || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59) return null;
+  if (!m || !realDateTime(v)) return null;
   const ms = Date.parse(m[6] ? v : `${v}Z`);
   return Number.isFinite(ms) ? ms : null;
 }

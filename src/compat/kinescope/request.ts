@@ -3,7 +3,7 @@
  * refusal is a KinescopeError carrying Kinescope's numeric code (400400 invalid parameter, 400216
  * invalid sort field) and a message naming the parameter and what is accepted.
  */
-import { everyDateOf, MAX_LISTED_DAYS, parsePeriod, PeriodError } from '../../metrics/period.ts';
+import { listsEveryDate, MAX_LISTED_DAYS, parsePeriod, PeriodError } from '../../metrics/period.ts';
 import type { Metric } from '../../metrics/registry.ts';
 import type { Order } from '../../metrics/stats.ts';
 import type { RecordFilters } from '../../storage/types.ts';
@@ -136,7 +136,7 @@ export function parseGrouped(q: Query): GroupedRequest {
   const order = parseOrder(one(q, 'order'), groupBy);
   if (groupBy === 'date') {
     // A date grouping lists every day of its period; one too long to list is refused rather than cut short.
-    if (!everyDateOf(period.fromMs, period.toMs, period.tz)) {
+    if (!listsEveryDate(period.fromMs, period.toMs, period.tz)) {
       throw invalid(`group_by: date lists at most ${MAX_LISTED_DAYS} days; shorten the period from–to or group by another key.`);
     }
   }
