@@ -9,8 +9,7 @@ import { writeTable } from '../exports/formats/table.ts';
 import { hashing, streamSink } from './sink.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rs-sink-'));
-// Retried: a file of a test that failed on purpose may still be closing (and removed) on libuv's threads: ENOTEMPTY in a run.
-after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const fds = () => readdirSync('/proc/self/fd').length;
 /**
  * The open descriptors once closing has had its time (a close runs on libuv's threads, slower on a

@@ -42,6 +42,9 @@ export function streamSink(...stages: Array<Transform | Writable>): StreamSink {
     async destroy() {
       head.destroy(new Error('the writer stopped'));
       await done.catch(() => undefined);
+      // The pipeline settles on the first error, while a file may still be opening or closing on
+      // libuv's threads (it appeared after its writer had failed: a test's folder was not empty).
+      await Promise.all(stages.map((s) => (s.closed ? undefined : new Promise((closed) => s.once('close', closed)))));
     },
   };
 }
