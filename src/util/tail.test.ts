@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tailFile } from './tail.ts';
+import { tailFile, tailRecords } from './tail.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rs-tail-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,5 +98,63 @@ describe('tailFile', () => {
     const chunks: Buffer[] = [];
     assert.deepEqual(await tailFile(path, Promise.resolve(), (c) => { chunks.push(c); }), { bytes: 0, whole: true });
     assert.equal(chunks.length, 0);
+  });
+});
+
+describe('tailRecords', () => {
+  const END = Buffer.from('\x03\n');
+  const CHUNK = 1 << 18; // tailFile's fresh chunk
+  /** Records of `sizes` bytes each (end included), each filled with its own letter. */
+  const records = (sizes: number[]) => sizes.map((n, i) => Buffer.concat([Buffer.alloc(n - END.length, 97 + (i % 26)), END]));
+  /** Checks that every visit is whole records and that together they are `want`, in order. */
+  async function check(path: string, writing: Promise<unknown>, want: Buffer[]): Promise<number> {
+    const got: Buffer[] = [];
+    let visits = 0;
+    await tailRecords(path, writing, END, async (buf) => {
+      visits++;
+      assert.ok(buf.length > 0 && buf.subarray(-END.length).equals(END), 'a visit ends with a record end');
+      let at = 0;
+      for (let e = buf.indexOf(END); e >= 0; e = buf.indexOf(END, at)) {
+        got.push(Buffer.from(buf.subarray(at, e + END.length)));
+        at = e + END.length;
+      }
+      assert.equal(at, buf.length, 'nothing after the last record end');
+    });
+    assert.equal(got.length, want.length);
+    assert.ok(Buffer.concat(got).equals(Buffer.concat(want)), 'the same records in the same order');
+    return visits;
+  }
+
+  test('records that cross chunks, an end split between two chunks, an end on a chunk\'s edge, a record of several chunks', async () => {
+    const path = join(dir, 'r1.bin');
+    // Chunk 1 ends between \x03 and \n; chunk 2 ends right after a record; then a record of ~2.3
+    // chunks, a record whose end begins on the last byte of a chunk, and small ones.
+    const sizes = [100_000, CHUNK - 100_000 + 1, CHUNK - 1, 600_000];
+    const upTo = sizes.reduce((a, b) => a + b, 0);
+    const nextEdge = Math.ceil(upTo / CHUNK) * CHUNK;
+    sizes.push(nextEdge - upTo + 1, 7, 3, 50_000);
+    const want = records(sizes);
+    const all = Buffer.concat(want);
+    assert.equal(all[CHUNK - 1], 3);
+    assert.equal(all[CHUNK], 10);
+    assert.equal(all[2 * CHUNK - 1], 10);
+    assert.equal(all[nextEdge - 1], 3);
+    writeFileSync(path, all);
+    assert.ok((await check(path, Promise.resolve(), want)) >= 6);
+  });
+
+  test('records read while they are written, in pieces of any size', async () => {
+    const path = join(dir, 'r2.bin');
+    const want = records(Array.from({ length: 3_000 }, (_, i) => 2 + ((i * 7919) % 1_500)));
+    const all = Buffer.concat(want);
+    const pieces: Buffer[] = [];
+    for (let at = 0, i = 0; at < all.length; i++) at += (pieces[pieces.length] = all.subarray(at, at + 1 + ((i * 104_729) % 90_000))).length;
+    await check(path, slowWriter(path, pieces), want);
+  });
+
+  test('a file that ends inside a record is an error', async () => {
+    const path = join(dir, 'r3.bin');
+    writeFileSync(path, Buffer.concat([...records([10, 20]), Buffer.from('half a record\x03')]));
+    await assert.rejects(tailRecords(path, Promise.resolve(), END, async () => {}), /ended inside a record/);
   });
 });

@@ -48,3 +48,36 @@ export async function tailFile(path: string, writing: Promise<unknown>, each: (c
     await fh?.close();
   }
 }
+
+/**
+ * tailFile for a file of records each ended by `end` (two bytes or more): `visit` gets whole records
+ * only, a run of them at a time, as soon as the file holds them — never a copy of a chunk: a record
+ * begun in one chunk and ended in the next goes alone, joined, the rest as subarrays of the chunk
+ * it was read into (a buffer of its own: tailFile's `fresh`). Rejects when the file ends inside a
+ * record or changed while it was read.
+ */
+export async function tailRecords(path: string, writing: Promise<unknown>, end: Buffer, visit: (records: Buffer) => Promise<void>): Promise<void> {
+  let rest: Buffer | null = null; // a record begun, not ended yet
+  const { whole } = await tailFile(path, writing, async (chunk) => {
+    let from = 0;
+    if (rest) {
+      // Where the record begun ends: its end may itself straddle the two chunks.
+      const joined = Buffer.concat([rest.subarray(Math.max(0, rest.length - end.length + 1)), chunk.subarray(0, end.length - 1)]);
+      const across = joined.indexOf(end);
+      const at = across >= 0 ? across + end.length - Math.min(rest.length, end.length - 1) : chunk.indexOf(end);
+      if (at < 0) {
+        rest = Buffer.concat([rest, chunk]);
+        return;
+      }
+      from = across >= 0 ? at : at + end.length;
+      const record = Buffer.concat([rest, chunk.subarray(0, from)]);
+      rest = null;
+      await visit(record);
+    }
+    const last = chunk.lastIndexOf(end);
+    const cut = last >= from ? last + end.length : from;
+    if (cut > from) await visit(chunk.subarray(from, cut));
+    if (cut < chunk.length) rest = chunk.subarray(cut);
+  }, true);
+  if (rest || !whole) throw new Error(`${path}: the file ended inside a record, or changed while it was read`);
+}

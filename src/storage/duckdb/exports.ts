@@ -28,24 +28,8 @@ import { inPieces, threadsOf } from './exportpieces.ts';
 import { catalogIds, copyOptions, fromWhere, query } from './exportsql.ts';
 import { fileList, sessionReads } from './exportsessions.ts';
 import { sha256File } from '../../util/sha256.ts';
-import { tailFile } from '../../util/tail.ts';
+import { tailFile, tailRecords } from '../../util/tail.ts';
 import { hashing, streamSink } from '../../util/sink.ts';
-
-/**
- * The rows of a file of rows each ended by ROW_END, a chunk of whole rows at a time, read as it is
- * written (until `writing` settles).
- */
-async function tailRows(file: string, writing: Promise<unknown>, visit: (rows: Buffer) => Promise<void>): Promise<void> {
-  let rest: Buffer | null = null;
-  const { whole } = await tailFile(file, writing, async (chunk) => {
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-    const last = buf.lastIndexOf(ROW_END); // whole rows now, the rest with the next chunk
-    const cut = last < 0 ? 0 : last + ROW_END.length;
-    rest = cut < buf.length ? Buffer.from(buf.subarray(cut)) : null;
-    if (cut > 0) await visit(buf.subarray(0, cut));
-  }, true);
-  if (rest || !whole) throw new Error('xlsx rows: the file ended inside a row, or changed while it was read');
-}
 
 /**
  * Runs `copy`, a COPY that writes `path` front to back, and hashes the file as it grows (from the
@@ -264,7 +248,7 @@ function snapshotOn(q: ConnQuerier, db: Db, twin: ConnQuerier | null): ExportSna
       const slices = 'from' in part.range ? await sessions.slices(src, part) : await slicesOf(q, src, part, ids, slicing.xlsxSpan);
       await pipeSlices(slices.length, [`${scratch}.0`, `${scratch}.1`],
         async (i, file) => runCopy(q, await sliceCopy(src, slices[i]!, ids, true, seen, { format: 'xlsx', path: file, types })),
-        (file, written) => tailRows(file, written, visit));
+        (file, written) => tailRecords(file, written, ROW_END, visit));
     } finally {
       await sessions.removeGathered();
     }
