@@ -17,7 +17,7 @@ export const METRICS = {
   rebuffer_count: 'Number of rebuffer events',
   rebuffer_time: 'Seconds spent rebuffering',
   error_count: 'Number of error events',
-  peak_concurrent_viewers: 'Largest number of distinct sessions with a watchProgress in one UTC minute',
+  peak_concurrent_viewers: 'Largest number of distinct sessions with a watchProgress in one UTC minute, among the records of the row (a record belongs to the day of its start, its minutes after midnight too)',
 } as const;
 
 export type Metric = keyof typeof METRICS;

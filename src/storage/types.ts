@@ -277,7 +277,7 @@ export interface ViewRepo {
   aggregate(set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]>;
   /** Impressions whose own time is in the period, grouped like `aggregate`. */
   loads(set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; loads: number }>>;
-  /** Largest number of distinct sessions with a watchProgress in one UTC minute, per group. */
+  /** Largest number of distinct sessions with a watchProgress in one UTC minute, among each group's records (by their start, like `aggregate`). */
   peakConcurrent(set: RecordSet, groupBy: Dimension[]): Promise<Array<{ key: GroupKey; peak: number }>>;
   list(set: RecordSet, opts: { playedOnly: boolean; order: 'asc' | 'desc'; limit: number; offset: number }): Promise<RecordRow[]>;
   count(set: RecordSet, opts: { playedOnly: boolean }): Promise<number>;

@@ -3,8 +3,15 @@ import type { Dimension, GroupKey, RecordSet } from '../types.ts';
 import { offsetString, zoneSegments } from '../../metrics/period.ts';
 import type { Param } from './db.ts';
 
-/** A record's duration: the catalog's (whole seconds, half up, at least 1), else the events'. */
-export const DURATION = 'CAST(coalesce(CASE WHEN c.duration > 0 THEN greatest(1, round(c.duration)) END, v.event_duration) AS BIGINT)';
+/**
+ * The catalog entry's duration (`c`: videos), as GET /api/v1/videos shows it: the one set, else the
+ * one events filled it with (the largest seen on the content's events); whole seconds, half up, at
+ * least 1; null when neither.
+ */
+const CATALOG_SECONDS = 'coalesce(CASE WHEN c.duration > 0 THEN c.duration END, c.seen_duration)';
+export const CATALOG_DURATION = `CAST(CASE WHEN ${CATALOG_SECONDS} > 0 THEN greatest(1, round(${CATALOG_SECONDS})) END AS BIGINT)`;
+/** A record's duration: the catalog's, else the largest on its own events. */
+export const DURATION = `coalesce(${CATALOG_DURATION}, CAST(v.event_duration AS BIGINT))`;
 
 export const FROM = 'view_records v LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id';
 

@@ -5,7 +5,7 @@ import { zoneSegments } from '../../metrics/period.ts';
 import type { BaseSums, Dimension, GroupKey, RecordRow, RecordSet, ViewRepo } from '../types.ts';
 import { fromDuckRow, toDuckParam, type DbLike, type Param, type Row } from './db.ts';
 import { rowToEvent } from './events.ts';
-import { DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
+import { CATALOG_DURATION, DURATION, FROM, groupSql, whereSql } from './recordsql.ts';
 import { firstOfSessions, refreshSessionStarts } from './sessionstarts.ts';
 
 const BIGINT_LIST = new DuckDBListType(BIGINT);
@@ -219,8 +219,10 @@ export function viewRepo(db: DbLike): ViewRepo {
     },
     async peakConcurrent(set, groupBy) {
       const params: Param[] = [];
-      const g = groupSql(groupBy, 'v.minute_at', set);
-      const where = whereSql(set, 'v.minute_at', params);
+      // Over the set's records (a record belongs to the day of its start, metrics.md), each minute
+      // of their progress counted, after midnight too: the peak of the same records as the row's views.
+      const g = groupSql(groupBy, 'v.started_at', set);
+      const where = whereSql(set, 'v.started_at', params);
       const keys = groupBy.map((_, i) => `k${i}`);
       const rows = await db.all(
         `SELECT ${keys.map((k) => k + ', ').join('')} max(n) AS peak FROM (
@@ -307,7 +309,6 @@ export function rollupCan(set: RecordSet, groupBy: Dimension[]): boolean {
 /** The rollup shaped like view_records for whereSql/groupSql: a day as a timestamp, null country. */
 const ROLLUP_FROM = `(SELECT *, CAST(day AS TIMESTAMP) AS day_ts, NULLIF(country_key, '') AS country FROM view_rollup_daily) v
   LEFT JOIN videos c ON c.account_id = v.account_id AND c.content_id = v.content_id`;
-const CATALOG_DURATION = 'CAST(CASE WHEN c.duration > 0 THEN greatest(1, round(c.duration)) END AS BIGINT)';
 
 async function rollupAggregate(db: DbLike, set: RecordSet, groupBy: Dimension[]): Promise<BaseSums[]> {
   const params: Param[] = [];
