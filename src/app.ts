@@ -159,7 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       openapi: '3.0.3',
       info: { title: 'Reelstat API', version: '1', description: 'Self-hosted video analytics: collector, catalog, stats, exports and vendor-compatible dialects. ' +
         'Request bodies are JSON in UTF-8 (bytes that are not UTF-8: 400; another charset, unless the text is all ASCII: 415), ' +
-        'well-formed Unicode (no lone surrogate: 400), nested at most 32 levels; the collector takes any content type as text.' },
+        'well-formed Unicode (no lone surrogate: 400), nested at most 32 levels; the collector takes any content type as UTF-8 text and refuses an event with a lone surrogate or deeper data on its own.' },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },

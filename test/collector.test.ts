@@ -139,13 +139,22 @@ describe('per-event validation', () => {
     ['id', { id: 'i'.repeat(65) }, /id: is 65 characters long; at most 64/],
     ['userId', { userId: 'u'.repeat(129) }, /at most 128/],
     ['deviceType', { deviceType: 'fridge' }, /deviceType: must be one of web, ios, android, tv, other/],
-    ['currentTime', { currentTime: -1 }, /currentTime: must be a number ≥ 0/],
+    ['currentTime', { currentTime: -1 }, /currentTime: must be a number of seconds ≥ 0/],
     ['url', { url: 'https://x/' + 'a'.repeat(2048) }, /at most 2048/],
     ['referrer', { referrer: 5 }, /referrer: must be a string/],
-    ['duration', { duration: 0 }, /duration: must be a number > 0/],
+    ['duration', { duration: 0 }, /duration: must be a number of seconds > 0 and at most 1000000000/],
+    // 2^31 s stopped every account's records from being built; 1e19 failed the commit of others' events too
+    ['duration', { duration: 2 ** 31 }, /at most 1000000000/],
+    ['duration', { duration: 1e19 }, /at most 1000000000/],
+    ['data.to', { event: 'watchProgress', data: { from: 0, to: 1e308 } }, /data.to: must be a number of seconds ≥ 0 and at most/],
+    ['data.duration', { event: 'rebuffer', data: { duration: 2e9 } }, /at most 1000000000/],
+    ['title', { title: 'a\ud800b' }, /title holds a lone UTF-16 surrogate/],
+    ['contentId', { contentId: 'c\udc00' }, /contentId holds a lone UTF-16 surrogate/],
+    ['data', { data: { note: 'x\ud83d' } }, /data\.note holds a lone UTF-16 surrogate/],
+    ['data', { data: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) }, /nested more than 32 levels/],
     ['data', { event: 'watchProgress' }, /data: is required for watchProgress/],
     ['data', { event: 'watchProgress', data: { from: 5, to: 2 } }, /0 ≤ from ≤ to/],
-    ['data.from', { event: 'watchProgress', data: { from: -1, to: 2 } }, /data.from: must be a number ≥ 0/],
+    ['data.from', { event: 'watchProgress', data: { from: -1, to: 2 } }, /data.from: must be a number of seconds ≥ 0/],
     ['data.direction', { event: 'swipe', data: { direction: 'sideways' } }, /up, down, left, right/],
     ['data.duration', { event: 'rebuffer', data: {} }, /data.duration/],
     ['data.adId', { event: 'adClick', data: {} }, /data.adId/],
@@ -167,6 +176,17 @@ describe('per-event validation', () => {
       assert.equal(rej.field, field, `case ${i}: ${rej.error}`);
       assert.match(rej.error, re, `case ${i}`);
     });
+  });
+  it('takes text as UTF-8 only: other bytes are a 400 and nothing is stored; prototype keys are dropped from data', async () => {
+    const id = `utf8-${Date.now()}`;
+    const bytes = Buffer.concat([Buffer.from(`[${JSON.stringify(ev({ id }))},`), Buffer.from('{"event":"impression","title":"caf'), Buffer.from([0xe9]), Buffer.from(`"}]`)]);
+    const r = await fetch(`${s.url}/api/v1/collect`, { method: 'POST', headers: { 'content-type': 'text/plain', ...wk() }, body: bytes });
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).error.message, /not valid UTF-8/);
+    const proto = await collect(s.url, [ev({ id: `${id}-p`, data: JSON.parse('{"__proto__": {"x": 1}, "constructor": {"prototype": {"y": 2}}, "keep": 1}') })], wk());
+    assert.equal(proto.json.accepted, 1);
+    const stored = (await readAllEvents(s.url, s.token)).filter((x) => String(x.id).startsWith(id));
+    assert.deepEqual(stored.map((x) => [x.id, x.data]), [[`${id}-p`, { keep: 1 }]], 'the event of the refused body is not stored; the prototype keys are not');
   });
   it('accepts epoch milliseconds and offsets, and ignores unknown fields', async () => {
     const r = await collect(s.url, [ev({ timestamp: Date.now() - 1000 }), ev({ timestamp: '2026-11-22T10:00:00+03:00'.replace('2026-11-22', new Date().toISOString().slice(0, 10)), extra: { a: 1 } })], wk());
@@ -192,6 +212,15 @@ describe('de-duplication', () => {
 });
 
 describe('catalog filled from events', () => {
+  it('a duration set by PUT is seconds > 0 and at most 1,000,000,000 (1e19 was a 500)', async () => {
+    const auth = { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' };
+    for (const duration of [1e19, 2 ** 31, 0]) {
+      const r = await fetch(`${s.url}/api/v1/videos/too-long`, { method: 'PUT', headers: auth, body: JSON.stringify({ duration }) });
+      assert.equal(r.status, 400, String(duration));
+      assert.match((await r.json()).error.message, /duration/);
+    }
+    assert.equal((await fetch(`${s.url}/api/v1/videos/too-long`, { method: 'PUT', headers: auth, body: JSON.stringify({ duration: 1e9 }) })).status, 200);
+  });
   it('takes title and the largest duration when the entry has none, and keeps what a user set', async () => {
     await collect(s.url, [ev({ contentId: 'fill-1', title: 'First title', duration: 30 }), ev({ contentId: 'fill-1', title: 'Other', duration: 42 })], wk());
     const auth = { authorization: `Bearer ${s.token}` };

@@ -8,12 +8,15 @@ import { PageQuery } from '../http/schemas.ts';
 import type { ProjectRow, Store, VideoPatch, VideoRow } from '../storage/types.ts';
 import { shown } from '../util/shown.ts';
 import { FOLDER_PATTERN } from './folders.ts';
+import { MAX_MEDIA_SECONDS } from '../events/types.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
 
 const VideoBody = Type.Object({
   title: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
-  duration: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0, description: 'Seconds' }))),
+  // One type list, not a union: with the server's type coercion, a 0 failing the number branch of a
+  // union was coerced to null and cleared the duration instead of being refused.
+  duration: Type.Optional(Type.Unsafe<number | null>({ type: ['number', 'null'], exclusiveMinimum: 0, maximum: MAX_MEDIA_SECONDS, description: 'Seconds; null clears it' })),
   kind: Type.Optional(Type.Union([Type.Literal('video'), Type.Literal('stream'), Type.Literal('event')])),
   projectId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
   folder: Type.Optional(Nullable(Type.String({ maxLength: 1024, pattern: FOLDER_PATTERN, description: 'folder1/folder2' }))),

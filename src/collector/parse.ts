@@ -2,7 +2,11 @@
  * The collector's body forms (spec/events.md): {"writeKey", "events": [...]}, a JSON array, one
  * event object, or NDJSON; text/plain bodies from sendBeacon are JSON too.
  */
+import sjson from 'secure-json-parse';
 import { AppError } from '../errors.ts';
+
+/** JSON.parse with `__proto__` and `constructor.prototype` keys dropped, as in every other body (app.ts). */
+const parseJson = (text: string): unknown => sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
 
 export const MAX_EVENTS = 1000;
 
@@ -25,7 +29,7 @@ function parseLines(raw: string): unknown[] {
     if (!t) continue;
     if (items.length >= MAX_EVENTS) throw tooMany();
     try {
-      items.push(JSON.parse(t));
+      items.push(parseJson(t));
     } catch (err) {
       items.push(new UnparsableLine(`line is not JSON: ${(err as Error).message}`));
     }
@@ -45,7 +49,7 @@ export function parseCollectBody(raw: string, contentType: string): CollectBody 
     value = parseLines(raw);
   } else {
     try {
-      value = JSON.parse(raw);
+      value = parseJson(raw);
     } catch (err) {
       // A beacon may carry NDJSON under text/plain: take it when every non-blank line is JSON.
       const lines = raw.includes('\n') ? parseLines(raw) : [];

@@ -7,6 +7,7 @@ import { bearer } from '../http/auth.ts';
 import type { ViewerPolicy } from '../privacy/policy.ts';
 import type { Ingest } from './ingest.ts';
 import { parseCollectBody } from './parse.ts';
+import { utf8Text } from '../http/json-body.ts';
 import { RateLimiter } from './ratelimit.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -58,9 +59,10 @@ export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps)
   const accountLimit = new RateLimiter(config.collector.accountRate, config.collector.accountRate * 2, 'events per account');
   const ipLimit = new RateLimiter(config.collector.ipRate, config.collector.ipRate * 2, 'requests per address');
 
-  // Every body is read as text here, whatever its type; the forms are told apart by parseCollectBody.
+  // Every body is read as UTF-8 text here, whatever its type (utf8Text: bytes that are not UTF-8 are
+  // a 400, as everywhere; they were stored as U+FFFD); the forms are told apart by parseCollectBody.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 
   app.addHook('onSend', async (_req, reply) => cors(reply));
 
@@ -80,7 +82,8 @@ export async function collectorRoutes(app: FastifyInstance, deps: CollectorDeps)
     },
   }, async (req, reply) => {
     ipLimit.take(req.ip);
-    const body = parseCollectBody(typeof req.body === 'string' ? req.body : '', req.headers['content-type'] ?? '');
+    const raw = Buffer.isBuffer(req.body) ? utf8Text(req.headers['content-type'], req.body, 'events') : '';
+    const body = parseCollectBody(raw, req.headers['content-type'] ?? '');
     const token = bearer(req);
     const key = (req.headers['x-reelstat-key'] as string | undefined) ?? (req.query as { writeKey?: string }).writeKey ?? body.writeKey;
     let principal: Principal;

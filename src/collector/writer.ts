@@ -112,7 +112,30 @@ export class EventWriter {
     }
   }
 
+  /**
+   * Commits a batch; when that fails and it holds several requests, each alone, in order: a request
+   * whose events the store refuses (a value no check foresaw) then fails alone, not the requests of
+   * other accounts that shared its commit. A store that is down refuses each in turn.
+   */
   private async commit(batch: Pending[]): Promise<void> {
+    const err = await this.tryCommit(batch);
+    if (err === null) return;
+    if (batch.length === 1) return this.refuse(batch, err);
+    for (const p of batch) {
+      const alone = await this.tryCommit([p]);
+      if (alone !== null) this.refuse([p], alone);
+    }
+  }
+
+  private refuse(batch: Pending[], err: unknown): void {
+    this.healthy = false;
+    this.log.error({ err }, 'event commit failed');
+    const e = new AppError('storage_unavailable', 'The events could not be made durable; nothing was stored. Retry later with the same ids.', { retryAfter: 5 });
+    for (const p of batch) p.reject(e);
+  }
+
+  /** Commits `batch` and resolves its requests; answers null, or the error (nothing stored, nothing answered). */
+  private async tryCommit(batch: Pending[]): Promise<unknown> {
     try {
       const dup = await this.findDuplicates(batch);
       const rows: StoredEvent[] = [];
@@ -139,11 +162,9 @@ export class EventWriter {
       this.healthy = true;
       if (rows.length) this.onCommit(this.seq);
       batch.forEach((p, i) => p.resolve(results[i]));
+      return null;
     } catch (err) {
-      this.healthy = false;
-      this.log.error({ err }, 'event commit failed');
-      const e = new AppError('storage_unavailable', 'The events could not be made durable; nothing was stored. Retry later with the same ids.', { retryAfter: 5 });
-      for (const p of batch) p.reject(e);
+      return err;
     }
   }
 

@@ -11,6 +11,11 @@ export type EventName = (typeof EVENT_CATEGORIES)[EventCategory][number];
 export const EVENT_NAMES: readonly EventName[] = Object.values(EVENT_CATEGORIES).flat();
 
 export const DEVICE_TYPES = ['web', 'ios', 'android', 'tv', 'other'] as const;
+/**
+ * The most seconds a duration or a media position may be (about 31 years): a duration of 2^31 s
+ * overflowed the records' column and stopped every account's records from being built.
+ */
+export const MAX_MEDIA_SECONDS = 1_000_000_000;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 export type Platform = 'desktop' | 'tablet' | 'smartphone' | 'tv' | 'other';
 

@@ -3,7 +3,8 @@
  * naming the field and the reason, never an exception.
  */
 import { isIP } from 'node:net';
-import { DEVICE_TYPES, EVENT_NAMES, type ClientEvent, type DeviceType, type EventName } from './types.ts';
+import { DEVICE_TYPES, EVENT_NAMES, MAX_MEDIA_SECONDS, type ClientEvent, type DeviceType, type EventName } from './types.ts';
+import { malformed } from '../http/wellformed.ts';
 import { realDateTime } from '../metrics/period.ts';
 
 export type Validated = { ok: true; event: ClientEvent } | { ok: false; field: string; error: string };
@@ -22,9 +23,12 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[
 const EVENT_SET = new Set<string>(EVENT_NAMES);
 const DEVICE_SET = new Set<string>(DEVICE_TYPES);
 const SWIPE = new Set(['up', 'down', 'left', 'right']);
+/** The fields an event is read from (others are ignored). */
+const READ = ['id', 'event', 'contentId', 'sessionId', 'userId', 'email', 'viewerAccountId', 'viewerName', 'deviceType', 'url', 'referrer', 'title', 'ip', 'userAgent', 'data'] as const;
 
 class Reject {
-  constructor(readonly field: string, readonly error: string) {}
+  /** `whole`: `error` names the field itself. */
+  constructor(readonly field: string, readonly error: string, readonly whole = false) {}
 }
 
 const fail = (field: string, error: string): never => {
@@ -45,12 +49,16 @@ function reqString(o: Record<string, unknown>, field: string, max: number): stri
   return v;
 }
 
+/** A number of media seconds (a duration, a position): finite, at most MAX_MEDIA_SECONDS. */
+const seconds = (v: unknown, rule: 'gte0' | 'gt0'): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && (rule === 'gte0' ? v >= 0 : v > 0) && v <= MAX_MEDIA_SECONDS;
+const secondsRule = (rule: 'gte0' | 'gt0') => `must be a number of seconds ${rule === 'gte0' ? '≥ 0' : '> 0'} and at most ${MAX_MEDIA_SECONDS}`;
+
 function optNumber(o: Record<string, unknown>, field: string, rule: 'gte0' | 'gt0'): number | null {
   const v = o[field];
   if (v === undefined || v === null) return null;
-  const ok = typeof v === 'number' && Number.isFinite(v) && (rule === 'gte0' ? v >= 0 : v > 0);
-  if (!ok) return fail(field, rule === 'gte0' ? 'must be a number ≥ 0' : 'must be a number > 0');
-  return v as number;
+  if (!seconds(v, rule)) return fail(field, secondsRule(rule));
+  return v;
 }
 
 function parseTimestamp(v: unknown, opts: ValidateOptions): number {
@@ -78,6 +86,13 @@ function num(d: Record<string, unknown>, key: string, required: boolean): number
   return v;
 }
 
+/** num() for media seconds (positions, durations). */
+function secs(d: Record<string, unknown>, key: string): number {
+  const v = d[key];
+  if (!seconds(v, 'gte0')) return fail(`data.${key}`, secondsRule('gte0'));
+  return v;
+}
+
 function str(d: Record<string, unknown>, key: string, required: boolean): void {
   const v = d[key];
   if (v === undefined && !required) return;
@@ -97,8 +112,8 @@ function checkData(event: EventName, raw: unknown): Record<string, unknown> | nu
   switch (event) {
     case 'watchProgress':
     case 'seek': {
-      const from = num(d, 'from', true)!;
-      const to = num(d, 'to', true)!;
+      const from = secs(d, 'from');
+      const to = secs(d, 'to');
       if (event === 'watchProgress' && from > to) fail('data', 'watchProgress needs 0 ≤ from ≤ to');
       break;
     }
@@ -106,7 +121,7 @@ function checkData(event: EventName, raw: unknown): Record<string, unknown> | nu
       if (!SWIPE.has(d.direction as string)) fail('data.direction', 'must be one of up, down, left, right');
       break;
     case 'rebuffer':
-      num(d, 'duration', true);
+      secs(d, 'duration');
       break;
     case 'qualityChange':
       str(d, 'from', false);
@@ -131,6 +146,12 @@ export function validateEvent(raw: unknown, opts: ValidateOptions): Validated {
   try {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, field: '(event)', error: 'each event must be a JSON object' };
     const o = raw as Record<string, unknown>;
+    // Text well-formed (a lone UTF-16 surrogate would be stored as U+FFFD: two content ids could
+    // become one) and data nested at most 32 deep, as in every other body (http/wellformed.ts).
+    for (const k of READ) {
+      const bad = malformed(o[k], k);
+      if (bad) throw new Reject(k, bad, true);
+    }
     if (typeof o.event !== 'string' || !EVENT_SET.has(o.event)) {
       fail('event', `must be one of ${EVENT_NAMES.join(', ')}`);
     }
@@ -168,7 +189,7 @@ export function validateEvent(raw: unknown, opts: ValidateOptions): Validated {
     };
     return { ok: true, event: ev };
   } catch (err) {
-    if (err instanceof Reject) return { ok: false, field: err.field, error: `${err.field}: ${err.error}` };
+    if (err instanceof Reject) return { ok: false, field: err.field, error: err.whole ? err.error : `${err.field}: ${err.error}` };
     throw err;
   }
 }

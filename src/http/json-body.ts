@@ -3,7 +3,7 @@
  * a body declared in another charset is a 415, and bytes that are not UTF-8 are a 400. Decoding them
  * anyway put U+FFFD in their place, and the request was stored so (a schedule's name, a filter
  * that then matched nothing). The text then goes to Fastify's own parser, prototype keys dropped.
- * The collector reads its body as text in its own scope and keeps such events (collector/routes.ts).
+ * The collector reads any type of body as text in its own scope, through utf8Text too (collector/routes.ts).
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

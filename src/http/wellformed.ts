@@ -4,8 +4,8 @@
  * ("\ud800"), which neither UTF-8 nor DuckDB's JSON reader accept: one stored in an export's spec
  * made every later read of the account's jobs fail. A body nested thousands deep overflowed the
  * stack of the code that quoted it in an error. The collector reads its body as text (a string
- * body is not looked into here): a lone surrogate in an event's text is stored as U+FFFD, as
- * DuckDB takes the text as UTF-8, and the event is kept.
+ * body is not looked into here) and checks each event's fields alone (events/validate.ts): such an
+ * event is refused, the others of the request kept.
  */
 export const MAX_DEPTH = 32;
 

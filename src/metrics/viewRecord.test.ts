@@ -77,6 +77,10 @@ test('duration: catalog first, else largest on events, rounded half up, null whe
   assert.equal(buildViewRecord(ACC, events, null).duration, 40);
   assert.equal(buildViewRecord(ACC, events, null).percentViewed, 1);
   assert.equal(buildViewRecord(ACC, events, 0.2).duration, 1);
+  // A duration past MAX_MEDIA_SECONDS, stored before the collector refused it, is left out: 2^31
+  // overflowed the records' column and stopped every record from being built.
+  assert.equal(buildViewRecord(ACC, [ev({ event: 'impression', duration: 2 ** 31 }), ev({ event: 'playStart', duration: 30 })], null).duration, 30);
+  assert.equal(buildViewRecord(ACC, [ev({ event: 'impression', duration: 1e19 })], 1e19).duration, null);
   const none = buildViewRecord(ACC, [wp(0, 10, 10)], null);
   assert.equal(none.duration, null);
   assert.equal(none.percentViewed, null);

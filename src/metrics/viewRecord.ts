@@ -4,7 +4,7 @@
  * `unique` needs the viewer's other records and is set afterwards by `markUnique`.
  */
 import { createHash } from 'node:crypto';
-import type { StoredEvent } from '../events/types.ts';
+import { MAX_MEDIA_SECONDS, type StoredEvent } from '../events/types.ts';
 import { encodeHm, isSegment, secondCounts, totalSeconds, uniqueSeconds, type HmRun, type Segment } from './hm.ts';
 
 /** The event fields a view record reads. Bot events must already be left out by the caller. */
@@ -114,9 +114,12 @@ export function longestContinuousRun(segments: readonly TimedSegment[]): number 
   return best;
 }
 
-/** Whole seconds of a duration: round half up, at least 1; null when absent or not a positive number. */
+/**
+ * Whole seconds of a duration: round half up, at least 1; null when absent, not a positive number or
+ * more than MAX_MEDIA_SECONDS (refused at collect; stored before that was checked).
+ */
 export function wholeDuration(d: number | null | undefined): number | null {
-  if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0) return null;
+  if (typeof d !== 'number' || !Number.isFinite(d) || d <= 0 || d > MAX_MEDIA_SECONDS) return null;
   return Math.max(1, Math.round(d));
 }
 
@@ -152,7 +155,7 @@ export function buildViewRecord(accountId: string, events: readonly RecordEvent[
     if (e.sessionId !== sessionId || e.contentId !== contentId) {
       throw new RangeError(`events of several records: (${sessionId}, ${contentId}) and (${e.sessionId}, ${e.contentId})`);
     }
-    if (typeof e.duration === 'number' && Number.isFinite(e.duration) && e.duration > 0 && (eventDuration === null || e.duration > eventDuration)) {
+    if (wholeDuration(e.duration) !== null && (eventDuration === null || e.duration! > eventDuration)) {
       eventDuration = e.duration;
     }
     switch (e.event) {

@@ -2,14 +2,16 @@
 import type { Dimension, GroupKey, RecordSet } from '../types.ts';
 import { offsetString, zoneSegments } from '../../metrics/period.ts';
 import type { Param } from './db.ts';
+import { MAX_MEDIA_SECONDS } from '../../events/types.ts';
 
 /**
  * The catalog entry's duration (`c`: videos), as GET /api/v1/videos shows it: the one set, else the
  * one events filled it with (the largest seen on the content's events); whole seconds, half up, at
  * least 1; null when neither.
  */
-const CATALOG_SECONDS = 'coalesce(CASE WHEN c.duration > 0 THEN c.duration END, c.seen_duration)';
-export const CATALOG_DURATION = `CAST(CASE WHEN ${CATALOG_SECONDS} > 0 THEN greatest(1, round(${CATALOG_SECONDS})) END AS BIGINT)`;
+const CATALOG_SECONDS = `coalesce(CASE WHEN c.duration > 0 THEN c.duration END, c.seen_duration)`;
+const CATALOG_OK = `${CATALOG_SECONDS} > 0 AND ${CATALOG_SECONDS} <= ${MAX_MEDIA_SECONDS}`;
+export const CATALOG_DURATION = `CAST(CASE WHEN ${CATALOG_OK} THEN greatest(1, round(${CATALOG_SECONDS})) END AS BIGINT)`;
 /** A record's duration: the catalog's, else the largest on its own events. */
 export const DURATION = `coalesce(${CATALOG_DURATION}, CAST(v.event_duration AS BIGINT))`;
 
