@@ -2,8 +2,13 @@
  * An erasure that fails half-way, after the viewer's events are deleted but before the export files
  * holding them are: sent again, it still finds and deletes those files (where it found the viewer's
  * data was kept), says it resumed, and records one audit entry for the erasure.
+ *
+ * One that fails in its last step, the compaction that purges the deleted rows' bytes from the
+ * database file (a kill -9 there): the purge stays owed, and the next sweep does it.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { apiClient, exportDone, type Api } from './helpers/api.ts';
 import { collect, readAllEvents, startTestServer, type TestServer } from './helpers/server.ts';
@@ -69,4 +74,33 @@ it('a retry after a failure half-way finds the files holding events the first at
   assert.equal(again.json.resumed, undefined);
   assert.deepEqual(again.json.removed.exportFiles, []);
   assert.equal(await s.server.store.privacy.pendingErasure(s.server.firstAccount!.id, retry.json.subject), null);
+});
+
+it('a failure during the compaction leaves the purge owed: the next sweep purges the file', async () => {
+  const MARK = 'crash-compaction-marker-7Q';
+  const viewer = 'compaction-viewer';
+  const events = Array.from({ length: 5 }, (_, i) => ({ id: `cc-${i}`, event: 'playStart', timestamp: T + i * 1000, contentId: 'vid-c', sessionId: 'sc', userId: viewer, url: `https://${MARK}.test/${i}` }));
+  assert.equal((await collect(s.url, { writeKey: s.writeKey, events })).json.accepted, 5);
+  const dbHits = () => ['reelstat.duckdb', 'reelstat.duckdb.wal'].map((f) => join(s.dataDir, f)).filter(existsSync)
+    .reduce((n, f) => n + readFileSync(f).toString('latin1').split(MARK).length - 1, 0);
+  const privacy = s.server.store.privacy;
+  const purge = privacy.purge;
+  privacy.purge = async () => { throw new Error('killed during the compaction'); };
+  let failed;
+  try {
+    failed = await api('DELETE', `/api/v1/users/${viewer}`);
+  } finally {
+    privacy.purge = purge;
+  }
+  assert.equal(failed.status, 500, failed.text);
+  assert.equal(await privacy.purgePending(), true, 'the purge is still owed');
+  assert.ok(dbHits() > 0, 'the deleted rows\' bytes are still in the file (the check below can fail)');
+
+  const sweep = await s.server.sweeper.loop.kick();
+  assert.equal(sweep?.purged, true);
+  assert.equal(await privacy.purgePending(), false);
+  assert.equal(dbHits(), 0, 'the file holds nothing of the viewer');
+  // A repeat now finds nothing and owes nothing: no compaction.
+  const again = await api('DELETE', `/api/v1/users/${viewer}`);
+  assert.deepEqual([again.status, again.json.purged, again.json.removed.events], [200, true, 0]);
 });

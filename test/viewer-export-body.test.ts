@@ -35,6 +35,16 @@ describe('per-viewer export body', () => {
     }
   });
 
+  it('a key the server does not know is a 400 naming it, as for POST /api/v1/exports, and starts nothing', async () => {
+    const before = (await api('GET', '/api/v1/exports')).json.data.length;
+    for (const body of [{ foo: 1 }, { viewer: 'someone-else' }]) {
+      const r = await post({ 'content-type': 'application/json' }, JSON.stringify(body));
+      assert.equal(r.status, 400);
+      assert.match((await r.json()).error.message, new RegExp(`"${Object.keys(body)[0]}": unknown parameter; accepted: types, format, fields, gzip, zip, bom`));
+    }
+    assert.equal((await api('GET', '/api/v1/exports')).json.data.length, before);
+  });
+
   it('a body that is not an object, or not JSON, is still a 400', async () => {
     const arr = await post({ 'content-type': 'application/json' }, '[1]');
     assert.equal(arr.status, 400);

@@ -108,6 +108,11 @@ export class PrivacyService {
         fp.sessionHours = [...new Set([...fp.sessionHours, ...earlier.sessionHours])].sort((a, b) => a - b);
       }
       await store.privacy.startErasure(accountId, subject, fp, at);
+      // The purge is owed from before the first deletion: a crash before it ends (or during the
+      // compaction itself) leaves it to the sweeper, which runs a minute after a restart. Set only
+      // after the audit entry, a crash during the compaction left the deleted bytes in the file for good.
+      const owed = await store.privacy.purgePending();
+      await store.privacy.setPurgePending(true);
       const erased = await store.privacy.erase(accountId, userId, fp.sessions);
       const rebuilt = await this.d.materializer.rebuildSessions(accountId, erased.rebuild);
       const reason = `erasure of a viewer at ${new Date(at).toISOString()}`;
@@ -136,7 +141,8 @@ export class PrivacyService {
       await store.privacy.endErasure(accountId, subject);
       // Nothing deleted (an unknown viewer, a repeated request): no bytes to purge, unless a purge is owed.
       const nothing = !earlier && !erased.events && !erased.viewRecords && !holding.length && !jobs.length;
-      const purged = nothing && !(await store.privacy.purgePending()) ? true : await this.purge();
+      if (nothing && !owed) await store.privacy.setPurgePending(false);
+      const purged = nothing && !owed ? true : await this.purge();
       return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed: opts.suppress, purged, auditId, ...(earlier ? { resumed: true } : {}) };
     }));
   }
