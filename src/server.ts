@@ -68,6 +68,9 @@ export async function startServer(config: Readonly<Config>, log: Logger, opts: {
     asnV6CsvPath: config.geo.asnV6CsvPath ?? paths.asnV6CsvPath,
   }, { cacheDir: join(ROOT, 'build', 'cache') });
   geo.catch(() => undefined); // awaited below, once the app is built
+  // Viewers' data (the database, export files, keys): a data directory made here is its owner's
+  // alone, as credentials.json is (one that exists keeps its mode).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openDuckDbStore(config.dbPath, config.duckdb);
   await store.migrate();
   const auth = new AuthService(store, { ...config.auth, retention: config.defaults.retention }, now);

@@ -188,6 +188,18 @@ describe('per-event validation', () => {
     const stored = (await readAllEvents(s.url, s.token)).filter((x) => String(x.id).startsWith(id));
     assert.deepEqual(stored.map((x) => [x.id, x.data]), [[`${id}-p`, { keep: 1 }]], 'the event of the refused body is not stored; the prototype keys are not');
   });
+  it('takes ISO 8601 in its forms: basic, lower-case t and z, an hour offset, a decimal comma', async () => {
+    const at = new Date(Date.now() - 3_600_000);
+    const d = at.toISOString().slice(0, 10);
+    const h = at.toISOString().slice(11, 13);
+    const forms = [`${d}T${h}:46:25+00`, `${d.replaceAll('-', '')}T${h}4625Z`, `${d}T${h}:46:25,5Z`, `${d}t${h}:46:25z`, `${d}T${h}:46:25.5+0000`];
+    const id = `iso-${Date.now()}`;
+    const r = await collect(s.url, forms.map((timestamp, i) => ev({ id: `${id}-${i}`, timestamp })), wk());
+    assert.deepEqual([r.json.accepted, r.json.rejected], [forms.length, []], JSON.stringify(r.json));
+    const stored = (await readAllEvents(s.url, s.token)).filter((x) => String(x.id).startsWith(id)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    const want = (ms: number) => new Date(Date.parse(`${d}T${h}:46:25Z`) + ms).toISOString();
+    assert.deepEqual(stored.map((x) => new Date(x.timestamp as string).toISOString()), [want(0), want(0), want(500), want(0), want(500)]);
+  });
   it('accepts epoch milliseconds and offsets, and ignores unknown fields', async () => {
     const r = await collect(s.url, [ev({ timestamp: Date.now() - 1000 }), ev({ timestamp: '2026-11-22T10:00:00+03:00'.replace('2026-11-22', new Date().toISOString().slice(0, 10)), extra: { a: 1 } })], wk());
     assert.equal(r.json.accepted, 2, JSON.stringify(r.json));

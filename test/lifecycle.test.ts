@@ -91,11 +91,12 @@ describe('configuration errors stop start-up', () => {
 
 describe('first start', () => {
   it('prints the credentials once; a second start with the same data does not', async () => {
-    const dir = dataDir();
+    const dir = join(dataDir(), 'data'); // made by the server
     const port = await freePort();
     let c = await spawnServer(dir, port);
     const creds = credentials(dir) as { writeKey: string; apiToken: string; uid: string; password: string };
     assert.equal(statSync(join(dir, 'credentials.json')).mode & 0o777, 0o600);
+    assert.equal(statSync(dir).mode & 0o777, 0o700, 'the data directory (the database, export files, keys) is the owner\'s alone');
     const first = c.output();
     assert.match(first, /These credentials are shown once/);
     for (const s of [creds.writeKey, creds.apiToken, creds.uid, creds.password]) assert.ok(first.includes(s), 'printed on the first start');

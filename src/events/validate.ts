@@ -19,7 +19,19 @@ export interface ValidateOptions {
 
 const DAY = 86_400_000;
 const MAX_DATA_BYTES = 8 * 1024;
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+// ISO 8601 with an offset, extended or basic format (2026-01-31T12:00:00Z, 20260131T120000Z), T and Z
+// in either case (RFC 3339 §5.6, as the stats API), seconds and their fraction optional, the
+// fraction after a dot or a comma, the offset Z, ±hh, ±hhmm or ±hh:mm.
+const ISO_WITH_OFFSET = /^(\d{4})-?(\d{2})-?(\d{2})[Tt](\d{2}):?(\d{2})(?::?(\d{2})([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
+
+/** An ISO 8601 date-time with an offset as RFC 3339 (2026-01-31T12:00:00.5+05:30), or null. */
+function rfc3339(v: string): string | null {
+  const m = ISO_WITH_OFFSET.exec(v);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, sec, frac, off] = m;
+  const offset = /^[Zz]$/.test(off!) ? 'Z' : `${off!.slice(0, 3)}:${off!.replace(':', '').slice(3) || '00'}`;
+  return `${y}-${mo}-${d}T${h}:${mi}:${sec ?? '00'}${frac ? `.${frac.slice(1)}` : ''}${offset}`;
+}
 const EVENT_SET = new Set<string>(EVENT_NAMES);
 const DEVICE_SET = new Set<string>(DEVICE_TYPES);
 const SWIPE = new Set(['up', 'down', 'left', 'right']);
@@ -67,10 +79,11 @@ function parseTimestamp(v: unknown, opts: ValidateOptions): number {
     if (!Number.isInteger(v) || v < 0) return fail('timestamp', 'epoch milliseconds must be a whole number ≥ 0');
     ms = v;
   } else if (typeof v === 'string') {
-    if (!ISO_WITH_OFFSET.test(v)) return fail('timestamp', 'must be ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
-    ms = Date.parse(v);
+    const t = rfc3339(v);
+    if (t === null) return fail('timestamp', 'must be ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
+    ms = Date.parse(t);
     // Date.parse rolls 2026-11-31 over to December 1: the event would be stored on another day.
-    if (Number.isNaN(ms) || !realDateTime(v)) return fail('timestamp', 'is not a real date and time');
+    if (Number.isNaN(ms) || !realDateTime(t)) return fail('timestamp', 'is not a real date and time');
   } else {
     return fail('timestamp', 'is required: ISO 8601 with a time zone offset (2026-01-31T12:00:00Z) or epoch milliseconds');
   }
