@@ -104,3 +104,12 @@ it('a failure during the compaction leaves the purge owed: the next sweep purges
   const again = await api('DELETE', `/api/v1/users/${viewer}`);
   assert.deepEqual([again.status, again.json.purged, again.json.removed.events], [200, true, 0]);
 });
+
+it('an answer\'s suppressed says whether the viewer is refused now, not what the request asked', async () => {
+  const viewer = 'suppressed-viewer';
+  const answer = async (q = '') => (await api('DELETE', `/api/v1/users/${viewer}${q}`)).json.suppressed;
+  assert.equal(await answer('?suppress=true'), true);
+  assert.equal(await answer(), true, 'a repeat without ?suppress=true: still refused (it said false)');
+  assert.equal((await api('DELETE', `/api/v1/users/${viewer}/suppression`)).status, 204);
+  assert.equal(await answer(), false);
+});

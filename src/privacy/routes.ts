@@ -67,7 +67,7 @@ export async function privacyRoutes(app: FastifyInstance, deps: PrivacyRouteDeps
       querystring: Type.Object({ suppress: Type.Boolean({ default: false }) }),
       response: {
         200: Type.Object({
-          subject: Type.String(), erasedAt: Type.String({ format: 'date-time' }), removed: Removed, suppressed: Type.Boolean(), purged: Type.Boolean(), auditId: Type.String(),
+          subject: Type.String(), erasedAt: Type.String({ format: 'date-time' }), removed: Removed, suppressed: Type.Boolean({ description: 'Whether the collector refuses the viewer\'s events now (this ?suppress=true or an earlier one)' }), purged: Type.Boolean(), auditId: Type.String(),
           resumed: Type.Optional(Type.Boolean({ description: 'true when this request finished an erasure of the viewer that had failed half-way' })),
         }),
       },

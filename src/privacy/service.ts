@@ -143,7 +143,9 @@ export class PrivacyService {
       const nothing = !earlier && !erased.events && !erased.viewRecords && !holding.length && !jobs.length;
       if (nothing && !owed) await store.privacy.setPurgePending(false);
       const purged = nothing && !owed ? true : await this.purge();
-      return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed: opts.suppress, purged, auditId, ...(earlier ? { resumed: true } : {}) };
+      // Whether the collector refuses the viewer now (an earlier ?suppress=true too), not what this request asked.
+      const suppressed = opts.suppress || (await store.privacy.suppressed(accountId)).includes(subject);
+      return { subject, erasedAt: new Date(at).toISOString(), removed, suppressed, purged, auditId, ...(earlier ? { resumed: true } : {}) };
     }));
   }
 
