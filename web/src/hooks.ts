@@ -9,9 +9,13 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** GETs `path` (null: nothing) and keeps the last answer while a new one loads. */
+/**
+ * GETs `path` (null: nothing) and keeps the last answer while a new one loads. Loading from the first
+ * render with a new path: the effect that fetches runs after it is painted, and until then the last
+ * answer (of another period, say) showed as the new path's, not busy.
+ */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean }>({ loading: path !== null });
+  const [state, setState] = useState<{ data?: T; error?: ApiError; loading: boolean; of?: string }>({ loading: path !== null });
   const [tick, setTick] = useState(0);
   const seq = useRef(0);
   useEffect(() => {
@@ -19,12 +23,13 @@ export function useApi<T>(path: string | null): Loaded<T> {
     const mine = ++seq.current;
     setState((s) => ({ ...s, loading: true }));
     api<T>(path).then(
-      (data) => mine === seq.current && setState({ data, loading: false }),
-      (error: ApiError) => mine === seq.current && setState((s) => ({ data: s.data, error, loading: false })),
+      (data) => mine === seq.current && setState({ data, loading: false, of: path }),
+      (error: ApiError) => mine === seq.current && setState((s) => ({ data: s.data, error, loading: false, of: path })),
     );
   }, [path, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  const { of, ...rest } = state;
+  return { ...rest, loading: state.loading || (path !== null && of !== path), reload };
 }
 
 /** Calls fn every `ms` while mounted (and `active`). */
