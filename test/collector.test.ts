@@ -232,6 +232,8 @@ describe('catalog filled from events', () => {
       assert.match((await r.json()).error.message, /duration/);
     }
     assert.equal((await fetch(`${s.url}/api/v1/videos/too-long`, { method: 'PUT', headers: auth, body: JSON.stringify({ duration: 1e9 }) })).status, 200);
+    const cleared = await fetch(`${s.url}/api/v1/videos/too-long`, { method: 'PUT', headers: auth, body: JSON.stringify({ duration: null }) });
+    assert.deepEqual([cleared.status, (await cleared.json()).duration], [200, null], 'null clears it');
   });
   it('takes title and the largest duration when the entry has none, and keeps what a user set', async () => {
     await collect(s.url, [ev({ contentId: 'fill-1', title: 'First title', duration: 30 }), ev({ contentId: 'fill-1', title: 'Other', duration: 42 })], wk());

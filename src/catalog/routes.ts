@@ -14,9 +14,9 @@ const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof T
 
 const VideoBody = Type.Object({
   title: Type.Optional(Nullable(Type.String({ maxLength: 1024 }))),
-  // One type list, not a union: with the server's type coercion, a 0 failing the number branch of a
+  // Nullable, not a union: with the server's type coercion, a 0 failing the number branch of a
   // union was coerced to null and cleared the duration instead of being refused.
-  duration: Type.Optional(Type.Unsafe<number | null>({ type: ['number', 'null'], exclusiveMinimum: 0, maximum: MAX_MEDIA_SECONDS, description: 'Seconds; null clears it' })),
+  duration: Type.Optional(Type.Unsafe<number | null>({ type: 'number', nullable: true, exclusiveMinimum: 0, maximum: MAX_MEDIA_SECONDS, description: 'Seconds; null clears it' })),
   kind: Type.Optional(Type.Union([Type.Literal('video'), Type.Literal('stream'), Type.Literal('event')])),
   projectId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
   folder: Type.Optional(Nullable(Type.String({ maxLength: 1024, pattern: FOLDER_PATTERN, description: 'folder1/folder2' }))),

@@ -158,9 +158,15 @@ export class EventWriter {
         this.seq = seqBefore;
         throw err;
       }
+      // Committed: from here on the requests are answered as stored, whatever happens (a retry
+      // would store the events whose ids the server made a second time).
       for (const e of rows) if (e.clientId) this.fps.add(e.fp);
       this.healthy = true;
-      if (rows.length) this.onCommit(this.seq);
+      try {
+        if (rows.length) this.onCommit(this.seq);
+      } catch (err) {
+        this.log.error({ err }, 'after a commit, telling the materializer failed');
+      }
       batch.forEach((p, i) => p.resolve(results[i]));
       return null;
     } catch (err) {
