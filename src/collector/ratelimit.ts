@@ -11,7 +11,11 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes `cost` tokens or throws 429 with the seconds until they would be there. */
+  /**
+   * Takes `cost` tokens or throws 429 with the seconds until they would be there. A cost above the
+   * burst (a batch bigger than the bucket holds) passes when the bucket is full and leaves it in
+   * debt, which the rate then pays back: else it could never pass, however long the client waited.
+   */
   take(key: string, cost = 1): void {
     if (this.ratePerSecond <= 0) return;
     const t = this.now();
@@ -23,7 +27,7 @@ export class RateLimiter {
     }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.ratePerSecond);
     b.at = t;
-    if (b.tokens >= cost) {
+    if (b.tokens >= Math.min(cost, this.burst)) {
       b.tokens -= cost;
       return;
     }
