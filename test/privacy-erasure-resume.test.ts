@@ -113,3 +113,22 @@ it('an answer\'s suppressed says whether the viewer is refused now, not what the
   assert.equal((await api('DELETE', `/api/v1/users/${viewer}/suppression`)).status, 204);
   assert.equal(await answer(), false);
 });
+
+it('an export filtered to a video the viewer never played is kept; one of a video they played is deleted', async () => {
+  const viewer = 'content-viewer';
+  const events = [
+    { id: 'k-1', event: 'playStart', timestamp: T, contentId: 'vid-k', sessionId: 'sk', userId: viewer },
+    { id: 'k-2', event: 'playStart', timestamp: T, contentId: 'vid-none', sessionId: 'sn', userId: 'someone-else-k' },
+  ];
+  assert.equal((await collect(s.url, { writeKey: s.writeKey, events })).json.accepted, 2);
+  const period = { startDate: day(Date.now() - 86_400_000), endDate: day(Date.now()), scope: 'events', format: 'csv' };
+  const played = await exportDone(api, '/api/v1/exports', { ...period, filters: { contentId: 'vid-k' } });
+  const other = await exportDone(api, '/api/v1/exports', { ...period, filters: { contentId: 'vid-none' } });
+  const erased = await api('DELETE', `/api/v1/users/${viewer}`);
+  assert.equal(erased.status, 200, erased.text);
+  const ids = erased.json.removed.exportFiles.map((f: { exportId: string }) => f.exportId);
+  assert.ok(ids.includes(played.id), 'the export of the video they played');
+  assert.ok(!ids.includes(other.id), 'not the export of a video they never played');
+  assert.equal((await fetch(played.files[0].url)).status, 410);
+  assert.equal((await fetch(other.files[0].url)).status, 200);
+});

@@ -4,7 +4,7 @@ import type { ExportRunRow, RunWithSpec, ViewerFootprint } from '../storage/type
 import { holdsViewer, scrubSpec } from './holding.ts';
 
 const HOUR = 3_600_000;
-const fp: ViewerFootprint = { events: 3, records: 1, sessions: ['s1'], hours: [100, 105], sessionHours: [98] };
+const fp: ViewerFootprint = { events: 3, records: 1, sessions: ['s1'], hours: [100, 105], sessionHours: [98], contentIds: ['v1', 'v2'] };
 const run = (from: number, to: number, spec: Record<string, unknown>): RunWithSpec => ({
   run: { id: 'r', jobId: 'j', accountId: 'a', periodFrom: from * HOUR, periodTo: to * HOUR, status: 'completed' } as ExportRunRow,
   jobKind: 'once',
@@ -24,6 +24,11 @@ test('a run holds the viewer when its period covers one of their hours and no fi
   assert.equal(holdsViewer(run(98, 99, { scope: 'sessions' }), fp, 'u'), true, 'a sessions row sums the session\'s later records');
   assert.equal(holdsViewer(run(98, 99, { scope: 'views' }), fp, 'u'), false, 'view records are in the period they started in');
   assert.equal(holdsViewer(run(0, 200, { scope: 'events', viewer: 'w' }), fp, 'u'), false, 'another viewer\'s export');
+  // An export of one video: only one the viewer played holds them; unknown contents (an erasure
+  // recorded before they were kept) hold them all.
+  assert.equal(holdsViewer(run(0, 200, { scope: 'views', filters: { contentId: 'v2' } }), fp, 'u'), true);
+  assert.equal(holdsViewer(run(0, 200, { scope: 'sessions', filters: { contentId: 'v3' } }), fp, 'u'), false, 'a video the viewer never played');
+  assert.equal(holdsViewer(run(0, 200, { scope: 'events', filters: { contentId: 'v3' } }), { ...fp, contentIds: null }, 'u'), true);
 });
 
 test('scrubSpec replaces the viewer wherever a spec names them, and nothing else', () => {

@@ -16,6 +16,8 @@ export function holdsViewer(r: RunWithSpec, fp: ViewerFootprint, userId: string)
   const f = spec.filters ?? {};
   if (f.userId !== undefined && f.userId !== userId) return false;
   if (f.sessionId !== undefined && !fp.sessions.includes(f.sessionId)) return false;
+  // A content the viewer never played (an export of one video, say) holds none of their rows.
+  if (f.contentId !== undefined && fp.contentIds !== null && !fp.contentIds.includes(f.contentId)) return false;
   const hours = spec.scope === 'sessions' ? [...fp.hours, ...fp.sessionHours] : fp.hours;
   return hours.some((h) => h * HOUR < r.run.periodTo && (h + 1) * HOUR > r.run.periodFrom);
 }

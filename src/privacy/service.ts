@@ -106,6 +106,7 @@ export class PrivacyService {
         fp.sessions = [...new Set([...fp.sessions, ...earlier.sessions])].sort();
         fp.hours = [...new Set([...fp.hours, ...earlier.hours])].sort((a, b) => a - b);
         fp.sessionHours = [...new Set([...fp.sessionHours, ...earlier.sessionHours])].sort((a, b) => a - b);
+        fp.contentIds = earlier.contentIds && fp.contentIds ? [...new Set([...fp.contentIds, ...earlier.contentIds])].sort() : null;
       }
       await store.privacy.startErasure(accountId, subject, fp, at);
       // The purge is owed from before the first deletion: a crash before it ends (or during the

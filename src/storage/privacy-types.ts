@@ -33,6 +33,11 @@ export interface ViewerFootprint {
    * session is in the period its first record is, and sums its later records too.
    */
   sessionHours: number[];
+  /**
+   * The content ids of the viewer's events and records: an export filtered to another holds nothing
+   * of them. Null when not known (kept by an erasure that failed before it was recorded).
+   */
+  contentIds: string[] | null;
 }
 
 /** What a viewer's profile is made of, from their raw events and view records. */
@@ -108,9 +113,9 @@ export interface PrivacyRepo {
   purgePending(): Promise<boolean>;
   setPurgePending(pending: boolean): Promise<void>;
   /** Where an erasure of the viewer that has not ended found their data (its footprint's sessions and hours), else null. */
-  pendingErasure(accountId: string, subject: string): Promise<Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours'> | null>;
+  pendingErasure(accountId: string, subject: string): Promise<Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours' | 'contentIds'> | null>;
   /** Keeps where an erasure found the viewer's data, before it deletes anything (replacing what was kept). */
-  startErasure(accountId: string, subject: string, where: Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours'>, at: number): Promise<void>;
+  startErasure(accountId: string, subject: string, where: Pick<ViewerFootprint, 'sessions' | 'hours' | 'sessionHours' | 'contentIds'>, at: number): Promise<void>;
   endErasure(accountId: string, subject: string): Promise<void>;
 }
 

@@ -36,7 +36,16 @@ export function privacyRepo(db: Db): PrivacyRepo {
         );
         const sum = (k: string) => rows.filter((r) => r.kind === k).reduce((a, r) => a + Number(r.n), 0);
         const hours = (kinds: string[]) => [...new Set(rows.filter((r) => kinds.includes(r.kind)).map((r) => Number(r.h)))].sort((a, b) => a - b);
-        return { events: sum('e'), records: sum('v'), sessions, hours: hours(['e', 'v']), sessionHours: hours(['s']) };
+        const cp: Param[] = [accountId];
+        const cw = attributedSql('e', accountId, userId, cp);
+        const cvp: Param[] = [accountId];
+        const cvw = attributedSql('v', accountId, userId, cvp);
+        const contentIds = (await q.all<{ c: string }>(
+          `SELECT e.content_id AS c FROM events e WHERE e.account_id = ? AND ${cw}
+           UNION SELECT v.content_id FROM view_records v WHERE v.account_id = ? AND ${cvw} ORDER BY 1`,
+          [...cp, ...cvp],
+        )).map((r) => r.c);
+        return { events: sum('e'), records: sum('v'), sessions, hours: hours(['e', 'v']), sessionHours: hours(['s']), contentIds };
       });
     },
 
@@ -158,14 +167,15 @@ export function privacyRepo(db: Db): PrivacyRepo {
     async pendingErasure(accountId, subject) {
       const r = await db.one<{ footprint: string }>('SELECT footprint FROM pending_erasures WHERE account_id = ? AND subject = ?', [accountId, subject]);
       if (!r) return null;
-      const fp = JSON.parse(r.footprint) as { sessions: string[]; hours: number[]; sessionHours?: number[] };
-      return { sessions: fp.sessions, hours: fp.hours, sessionHours: fp.sessionHours ?? [] }; // kept before sessionHours: none
+      const fp = JSON.parse(r.footprint) as { sessions: string[]; hours: number[]; sessionHours?: number[]; contentIds?: string[] };
+      // Kept before sessionHours: none; before contentIds: not known.
+      return { sessions: fp.sessions, hours: fp.hours, sessionHours: fp.sessionHours ?? [], contentIds: fp.contentIds ?? null };
     },
     async startErasure(accountId, subject, where, at) {
       await db.run(
         `INSERT INTO pending_erasures VALUES (?, ?, ?, ?)
          ON CONFLICT (account_id, subject) DO UPDATE SET footprint = excluded.footprint`,
-        [accountId, subject, JSON.stringify({ sessions: where.sessions, hours: where.hours, sessionHours: where.sessionHours }), new Date(at)],
+        [accountId, subject, JSON.stringify({ sessions: where.sessions, hours: where.hours, sessionHours: where.sessionHours, ...(where.contentIds ? { contentIds: where.contentIds } : {}) }), new Date(at)],
       );
     },
     async endErasure(accountId, subject) {
