@@ -46,6 +46,9 @@ describe('admin API', () => {
   it('refuses a wrong admin token, a short password and a taken email', async () => {
     let r = await fetch(`${s.url}/api/v1/admin/accounts`, { method: 'POST', headers: { ...json, ...bearer('wrong-token-wrong-token') }, body: JSON.stringify({ name: 'x', email: 'x@x.test', password: '12345678' }) });
     assert.equal(r.status, 401);
+    // The token before the body: without it, a bad body is a 401 too, not the schema's message.
+    r = await fetch(`${s.url}/api/v1/admin/accounts`, { method: 'POST', headers: { ...json, ...bearer('wrong-token-wrong-token') }, body: '{}' });
+    assert.equal(r.status, 401);
     r = await fetch(`${s.url}/api/v1/admin/accounts`, { method: 'POST', headers: { ...json, ...bearer(ADMIN_TOKEN) }, body: JSON.stringify({ name: 'x', email: 'x@x.test', password: 'short' }) });
     assert.equal(r.status, 400);
     assert.match((await r.json()).error.message, /password/);
