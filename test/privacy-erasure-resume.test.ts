@@ -37,21 +37,25 @@ before(async () => {
 });
 after(() => s.stop());
 
+/** DELETE /api/v1/users/{viewer} with one step of the store's privacy repository failing (then put back). */
+async function eraseFailingAt(viewer: string, step: 'removeRunFiles' | 'purge', error: string) {
+  const privacy = s.server.store.privacy;
+  const real = privacy[step];
+  privacy[step] = async () => { throw new Error(error); };
+  try {
+    return await api('DELETE', `/api/v1/users/${viewer}`);
+  } finally {
+    privacy[step] = real as never;
+  }
+}
+
 it('a retry after a failure half-way finds the files holding events the first attempt deleted', async () => {
   const stored = await exportDone(api, '/api/v1/exports', { startDate: day(Date.now() - 86_400_000), endDate: day(Date.now()), scope: 'events', format: 'csv' });
   const link = stored.files[0].url as string;
   assert.match(await (await fetch(link)).text(), new RegExp(VIEWER));
 
   // The first attempt fails once the events are deleted, before the files are.
-  const privacy = s.server.store.privacy;
-  const removeRunFiles = privacy.removeRunFiles;
-  privacy.removeRunFiles = async () => { throw new Error('disk went away'); };
-  let failed;
-  try {
-    failed = await api('DELETE', `/api/v1/users/${VIEWER}`);
-  } finally {
-    privacy.removeRunFiles = removeRunFiles;
-  }
+  const failed = await eraseFailingAt(VIEWER, 'removeRunFiles', 'disk went away');
   assert.equal(failed.status, 500, failed.text);
   const left = (await readAllEvents(s.url, s.token)).filter((e) => e.userId === VIEWER);
   assert.equal(left.length, 0, 'the events were deleted before the failure');
@@ -84,14 +88,7 @@ it('a failure during the compaction leaves the purge owed: the next sweep purges
   const dbHits = () => ['reelstat.duckdb', 'reelstat.duckdb.wal'].map((f) => join(s.dataDir, f)).filter(existsSync)
     .reduce((n, f) => n + readFileSync(f).toString('latin1').split(MARK).length - 1, 0);
   const privacy = s.server.store.privacy;
-  const purge = privacy.purge;
-  privacy.purge = async () => { throw new Error('killed during the compaction'); };
-  let failed;
-  try {
-    failed = await api('DELETE', `/api/v1/users/${viewer}`);
-  } finally {
-    privacy.purge = purge;
-  }
+  const failed = await eraseFailingAt(viewer, 'purge', 'killed during the compaction');
   assert.equal(failed.status, 500, failed.text);
   assert.equal(await privacy.purgePending(), true, 'the purge is still owed');
   assert.ok(dbHits() > 0, 'the deleted rows\' bytes are still in the file (the check below can fail)');

@@ -42,8 +42,9 @@ export interface ExportSpec {
 
 /** The keys of an on-demand export's body (POST /api/v1/exports). */
 const ON_DEMAND_KEYS = ['startDate', 'endDate', 'scope', 'types', 'format', 'fields', 'filters', 'gzip', 'zip', 'bom'];
-/** A per-viewer export's: the period, scope and filters are the viewer's. */
-const VIEWER_EXPORT_KEYS = ['types', 'format', 'fields', 'gzip', 'zip', 'bom'];
+/** What a per-viewer export does not take (its period, scope and filters are the viewer's), and what it takes. */
+const VIEWER_FIXED = ['scope', 'filters', 'startDate', 'endDate'];
+const VIEWER_EXPORT_KEYS = ON_DEMAND_KEYS.filter((k) => !VIEWER_FIXED.includes(k));
 
 /** Everything, for a per-viewer export: its events whenever they happened. */
 const ALL_TIME = { fromMs: 0, toMs: Date.UTC(9999, 0, 1) };
@@ -244,7 +245,7 @@ export class ExportService extends PolledWorker {
 
   /** POST /api/v1/users/{userId}/export: the viewer's profile and every event attributed to them, as one run. */
   async createViewerExport(accountId: string, userId: string, body: Record<string, unknown>): Promise<{ id: string; status: 'pending' }> {
-    for (const k of ['scope', 'filters', 'startDate', 'endDate']) if (body[k] !== undefined) throw bad(`${k}: a per-viewer export holds all of the viewer's events; leave ${k} out`);
+    for (const k of VIEWER_FIXED) if (body[k] !== undefined) throw bad(`${k}: a per-viewer export holds all of the viewer's events; leave ${k} out`);
     const unknown = Object.keys(body).find((k) => !VIEWER_EXPORT_KEYS.includes(k));
     if (unknown !== undefined) throw bad(`${shown(unknown, 40)}: unknown parameter; accepted: ${VIEWER_EXPORT_KEYS.join(', ')}`);
     const spec: ExportSpec = { ...parseSpec({ ...body, scope: 'events' }), viewer: userId };

@@ -127,7 +127,7 @@ export function xlsxRowsCopy(rows: string, types: readonly XlsxColumnType[], pat
   const inner = `SELECT * FROM (${rows}) AS r(${types.map((_, i) => `c${i}`).join(', ')})`;
   // Each row ends with chr(3) (ROW_END before the writer's LF) inside its concat(): a concat() around it copied every row again.
   // FORCE_QUOTE with no quote character writes the row as it is without the writer's search of every
-  // row for characters that would need quotes (~6 % of DuckDB's time for view records: bench/README.md).
+  // row for characters that would need quotes (~6 % of DuckDB's CPU profile for view records: bench/README.md).
   return `COPY (${xlsxRowsSql(inner, types, false, 'chr(3)')}) TO '${path}' (FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER chr(4), FORCE_QUOTE (x))`;
 }
 
